@@ -1,0 +1,54 @@
+/**
+ * Assembles a running network controller from its config: store, domain state, gRPC server.
+ * Used by controller/main.ts (the process) and by the all-in-one launcher.
+ */
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { NetworkServiceService } from '../proto/gen/weft/network/v1/network_service';
+import { DenyAllAuthenticator, DevHeaderAuthenticator, type Authenticator } from '../services/runtime/caller';
+import type { Logger } from '../services/runtime/log';
+import { RpcServer } from '../services/runtime/server';
+import { networkServiceHandlers } from './api/network-service';
+import type { ControllerConfig } from './config';
+import { NetworkState } from './domain/state';
+import { KvStore } from './store/kv';
+
+export const PROTO_ROOT = path.join(__dirname, '..', '..', 'proto');
+
+export interface RunningController {
+  port: number;
+  state: NetworkState;
+  server: RpcServer;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startController(config: ControllerConfig, logger: Logger, onFatal: (err: unknown) => void): Promise<RunningController> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const started = Date.now();
+  const kv = await KvStore.open({ path: config.dataDir, sync: config.store.sync, onFatal });
+  const state = new NetworkState(kv, config);
+  const { counts } = state.load();
+  logger.info('store loaded', { data_dir: config.dataDir, revision: state.changelog.revision, counts, load_ms: Date.now() - started });
+  let authenticator: Authenticator;
+  if (config.authMode === 'dev-headers') {
+    logger.warn('DEVELOPMENT AUTH: trusting x-weft-project / x-weft-roles metadata without verification; never expose this server');
+    authenticator = new DevHeaderAuthenticator();
+  } else {
+    logger.warn('no auth mode configured: every API call will be rejected as UNAUTHENTICATED');
+    authenticator = new DenyAllAuthenticator();
+  }
+  const server = new RpcServer({ logger, authenticator, protoRoot: PROTO_ROOT, reflectionProtos: ['weft/network/v1/network_service.proto'] });
+  const { unary, streaming } = networkServiceHandlers(state);
+  server.addService(NetworkServiceService, 'weft.network.v1.NetworkService', unary, streaming);
+  const port = await server.listen(config.listen);
+  logger.info('network controller listening', { address: config.listen, port });
+  return {
+    port,
+    state,
+    server,
+    async stop(graceMs = 10_000) {
+      await server.drain(graceMs);
+      await kv.close();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Network controller configuration: defaults for an all-in-one node, a JSON file, then
+ * WEFT_* environment overrides (listed in ENV below), validated as a whole.
+ */
+import { applyEnv, ConfigReader, readConfigFile } from '../services/runtime/config';
+import type { LogLevel } from '../services/runtime/log';
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+export interface ControllerConfig {
+  listen: string;
+  dataDir: string;
+  authMode: 'dev-headers' | 'none';
+  logLevel: LogLevel;
+  store: { sync: boolean; changeLogRetain: number };
+  segments: {
+    /** Type given to tenant (non-provider) networks. */
+    tenantNetworkType: 'vxlan' | 'vlan' | 'local';
+    vxlanVniRanges: Range[];
+    /** physical network → VLAN ranges usable for tenant networks. */
+    vlanRanges: Record<string, Range[]>;
+    /** Physical networks that may carry flat (untagged) provider networks. */
+    flatNetworks: string[];
+  };
+  /** MTU of the physical underlay; VXLAN networks get 50 bytes less. */
+  physicalMtu: number;
+  macPrefix: string;
+}
+
+export const ENV: Record<string, string> = {
+  WEFT_NETWORK_LISTEN: 'listen',
+  WEFT_NETWORK_DATA_DIR: 'dataDir',
+  WEFT_AUTH_MODE: 'auth.mode',
+  WEFT_LOG_LEVEL: 'log.level',
+  WEFT_STORE_SYNC: 'store.sync',
+  WEFT_STORE_CHANGELOG_RETAIN: 'store.changeLogRetain',
+};
+
+function ranges(r: ConfigReader, path: string, value: unknown, lo: number, hi: number): Range[] {
+  if (!Array.isArray(value)) {
+    r.fail(`${path}: expected a list of [min, max] pairs`);
+    return [];
+  }
+  const out: Range[] = [];
+  value.forEach((pair: unknown, i) => {
+    if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((n) => Number.isInteger(n))) {
+      r.fail(`${path}[${i}]: expected [min, max] integers`);
+      return;
+    }
+    const [min, max] = pair as [number, number];
+    if (min < lo || max > hi || min > max) r.fail(`${path}[${i}]: range must satisfy ${lo} <= min <= max <= ${hi}`);
+    else out.push({ min, max });
+  });
+  return out;
+}
+
+export function loadControllerConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
+  const raw = applyEnv(readConfigFile(file), env, ENV);
+  const r = new ConfigReader(raw);
+  const vxlan = r.raw('segments.vxlanVniRanges');
+  const vlan = r.raw('segments.vlanRanges');
+  const vlanRanges: Record<string, Range[]> = {};
+  if (vlan !== undefined) {
+    if (typeof vlan !== 'object' || vlan === null || Array.isArray(vlan)) r.fail('segments.vlanRanges: expected an object of physnet → ranges');
+    else for (const [k, v] of Object.entries(vlan)) vlanRanges[k] = ranges(r, `segments.vlanRanges.${k}`, v, 1, 4094);
+  }
+  const flat = r.raw('segments.flatNetworks');
+  if (flat !== undefined && (!Array.isArray(flat) || !flat.every((x) => typeof x === 'string'))) r.fail('segments.flatNetworks: expected a list of strings');
+  const cfg: ControllerConfig = {
+    listen: r.string('listen', '127.0.0.1:9696', (v) => (/^[^\s]+:\d{1,5}$/.test(v) || v.startsWith('unix:') ? undefined : 'expected host:port or unix:/path')),
+    dataDir: r.string('dataDir', './data/network'),
+    authMode: r.oneOf('auth.mode', 'none', ['dev-headers', 'none'] as const),
+    logLevel: r.oneOf('log.level', 'info', ['debug', 'info', 'warn', 'error'] as const),
+    store: { sync: r.boolean('store.sync', false), changeLogRetain: r.number('store.changeLogRetain', 100_000, 10, 100_000_000) },
+    segments: {
+      tenantNetworkType: r.oneOf('segments.tenantNetworkType', 'vxlan', ['vxlan', 'vlan', 'local'] as const),
+      vxlanVniRanges: vxlan === undefined ? [{ min: 1, max: 65535 }] : ranges(r, 'segments.vxlanVniRanges', vxlan, 1, 16_777_215),
+      vlanRanges,
+      flatNetworks: Array.isArray(flat) ? (flat as string[]) : ['physnet1'],
+    },
+    physicalMtu: r.number('physicalMtu', 1500, 576, 9216),
+    macPrefix: r.string('macPrefix', 'fa:16:3e', (v) => (/^[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$/.test(v) && (parseInt(v.slice(0, 2), 16) & 1) === 0 ? undefined : 'expected three lowercase unicast octets like fa:16:3e')),
+  };
+  if (cfg.segments.tenantNetworkType === 'vlan' && Object.keys(cfg.segments.vlanRanges).length === 0) {
+    r.fail('segments.tenantNetworkType is vlan but segments.vlanRanges is empty');
+  }
+  r.done();
+  return cfg;
+}
