@@ -26,7 +26,7 @@ export type Partial2<T> = T extends Date | Buffer | string | number | boolean | 
         : T;
 
 type Promisified<C> = {
-  [K in keyof C as C[K] extends UnaryMethod<never, unknown> ? K : never]: C[K] extends UnaryMethod<infer Req, infer Res>
+  [K in keyof C as K extends "watch" ? never : C[K] extends UnaryMethod<never, unknown> ? K : never]: C[K] extends UnaryMethod<infer Req, infer Res>
     ? (req: Partial2<Req>, opts?: { deadlineMs?: number }) => Promise<Res>
     : never;
 };

@@ -1,0 +1,133 @@
+import { credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { connectNetwork } from '../../tools/client/network-client';
+import { CONTROLLER_MAIN, failure, ROOT, startController, type ControllerHandle } from './harness';
+
+type Callback<T> = (err: ServiceError | null, res: T) => void;
+
+function loadClient(protoFile: string, service: string, address: string): Client {
+  const pkg = loadPackageDefinition(protoLoader.loadSync(protoFile, { keepCase: true, enums: String }));
+  let node: unknown = pkg;
+  for (const part of service.split('.')) node = (node as Record<string, unknown>)[part];
+  const Ctor = node as new (addr: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
+  return new Ctor(address, credentials.createInsecure());
+}
+
+describe('operations', () => {
+  let ctl: ControllerHandle;
+  beforeAll(async () => {
+    ctl = await startController();
+  });
+  afterAll(async () => ctl.stop());
+
+  it('serves grpc.health.v1 for the server and the network service', async () => {
+    const health = loadClient(path.join(ROOT, 'node_modules/grpc-health-check/proto/health/v1/health.proto'), 'grpc.health.v1.Health', ctl.address) as Client & {
+      check(req: { service: string }, cb: Callback<{ status: string }>): void;
+    };
+    for (const service of ['', 'weft.network.v1.NetworkService']) {
+      const res = await new Promise<{ status: string }>((resolve, reject) => health.check({ service }, (e, r) => (e ? reject(e) : resolve(r))));
+      expect(res.status).toBe('SERVING');
+    }
+    health.close();
+  });
+
+  it('serves server reflection listing the network API', async () => {
+    const refl = loadClient(path.join(ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'), 'grpc.reflection.v1.ServerReflection', ctl.address) as Client & {
+      ServerReflectionInfo(): NodeJS.ReadWriteStream & { write(m: object): void; end(): void };
+    };
+    const call = refl.ServerReflectionInfo();
+    const res = await new Promise<{ list_services_response?: { service: { name: string }[] } }>((resolve, reject) => {
+      call.on('data', resolve);
+      call.on('error', reject);
+      call.write({ list_services: '' });
+    });
+    call.end();
+    expect(res.list_services_response!.service.map((s) => s.name)).toContain('weft.network.v1.NetworkService');
+    refl.close();
+  });
+
+  it('returns a request id on success and on failure, and logs JSON lines with it', async () => {
+    const a = ctl.as('ops');
+    await a.listNetworks({});
+    const okId = a.lastRequestId();
+    expect(okId).toMatch(/^[0-9a-f-]{36}$/);
+    const err = await a.getNetwork({ id: 'nope' }).catch((e: ServiceError) => e);
+    const trailerId = (err as ServiceError).metadata.get('x-request-id')[0];
+    expect(trailerId).toMatch(/^[0-9a-f-]{36}$/);
+    await new Promise((r) => setTimeout(r, 100));
+    const lines = ctl.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThan(0);
+    const line = lines.find((l) => l.request_id === trailerId);
+    expect(line).toMatchObject({ level: 'info', method: '/weft.network.v1.NetworkService/GetNetwork', code: 'NOT_FOUND', project_id: 'ops' });
+  });
+
+  it('rejects calls without credentials as UNAUTHENTICATED', async () => {
+    const anon = connectNetwork(ctl.address, {});
+    expect((await failure(anon.listNetworks({}))).code).toBe(status.UNAUTHENTICATED);
+    anon.close();
+    const raw = connectNetwork(ctl.address, { project: 'bad project!' });
+    expect((await failure(raw.listNetworks({}))).code).toBe(status.INVALID_ARGUMENT);
+    raw.close();
+  });
+
+  it('drains on SIGTERM: exits 0, closes LevelDB, and keeps acknowledged writes', async () => {
+    const own = await startController();
+    try {
+      const a = own.as('drain');
+      const net = await a.createNetwork({ network: { name: 'd' } });
+      await a.createSubnet({ subnet: { networkId: net.id, cidr: '10.70.0.0/22' } });
+      const watch = own.admin().watch({});
+      const watchEnded = new Promise<void>((resolve) => {
+        watch.on('data', () => undefined);
+        watch.on('end', () => resolve());
+        watch.on('error', () => resolve());
+      });
+      const acked: string[] = [];
+      const writes = Array.from({ length: 100 }, () =>
+        a.createPort({ port: { networkId: net.id } }).then(
+          (p) => acked.push(p.id),
+          () => undefined,
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      const code = await own.kill('SIGTERM');
+      await Promise.all(writes);
+      await watchEnded;
+      expect(code).toBe(0);
+      expect(own.logs.some((l) => l.includes('stopped cleanly'))).toBe(true);
+      await own.restart();
+      const b = own.as('drain');
+      for (const id of acked) await expect(b.getPort({ id })).resolves.toBeDefined();
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('refuses to start on bad config, naming every problem', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'weft-cfg-'));
+    try {
+      const file = path.join(dir, 'bad.json');
+      writeFileSync(file, JSON.stringify({ listen: 'nowhere', auth: { mode: 'magic' }, segments: { vxlanVniRanges: [[5, 1]] } }));
+      const res = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        execFile(process.execPath, [CONTROLLER_MAIN, '--config', file], { timeout: 10_000 }, (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr })),
+      );
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain('listen');
+      expect(res.stderr).toContain('auth.mode');
+      expect(res.stderr).toContain('segments.vxlanVniRanges[0]');
+      const env = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        execFile(process.execPath, [CONTROLLER_MAIN], { timeout: 10_000, env: { ...process.env, WEFT_STORE_SYNC: 'maybe', WEFT_NETWORK_DATA_DIR: path.join(dir, 'db') } }, (err, _o, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }),
+        ),
+      );
+      expect(env.code).toBe(2);
+      expect(env.stderr).toContain('store.sync');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
