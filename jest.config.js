@@ -6,4 +6,5 @@ module.exports = {
   testMatch: ['**/*.test.js'],
   testTimeout: 60000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/tools/build/jest-summary-reporter.js'],
 };
