@@ -151,7 +151,7 @@ function releaseIps(state: NetworkState, txn: Txn, ips: FixedIp[]): void {
       continue;
     }
     alloc.release(f.ipAddress);
-    txn.onAbort(() => alloc.reserve(f.ipAddress));
+    txn.onAbort(() => alloc.reserve(f.ipAddress, { allowGateway: true }));
   }
 }
 

@@ -199,7 +199,8 @@ export function updateSubnet(
       const port = state.ports.get(txn, portId);
       for (const ip of port?.fixedIps ?? []) {
         if (ip.subnetId !== prev.id) continue;
-        if (allocator.reserve(ip.ipAddress) !== 'ok') {
+        // Router interfaces hold their subnet's gateway; anyone else on the new gateway is a conflict.
+        if (allocator.reserve(ip.ipAddress, { allowGateway: port?.deviceOwner === 'network:router_interface' }) !== 'ok') {
           v.add('subnet.gateway_ip', `address ${ip.ipAddress} is allocated to port ${portId}`);
         }
       }

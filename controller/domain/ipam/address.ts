@@ -246,10 +246,12 @@ export function lastAddress(cidr: Cidr): bigint {
 /**
  * True if addr lies inside cidr. A string is parsed as the CIDR's version and a ParsedAddress
  * must match it, so an address of the other family is never contained; a bare bigint is taken
- * to be of the CIDR's version.
+ * to be of the CIDR's version. null (a failed parseAddress) is contained nowhere, so the two
+ * calls chain without a separate check.
  */
-export function cidrContains(cidr: Cidr, addr: bigint | string | ParsedAddress): boolean {
+export function cidrContains(cidr: Cidr, addr: bigint | string | ParsedAddress | null): boolean {
   let value: bigint;
+  if (addr === null) return false;
   if (typeof addr === 'bigint') {
     value = addr;
   } else if (typeof addr === 'string') {
