@@ -127,7 +127,7 @@ export function networkServiceHandlers(state: NetworkState): {
       return { subnets: page.items, nextPageToken: page.next, revision: page.revision };
     },
     // ---- ports ----
-    CreatePort: (r: CreatePortRequest, c: Caller) => m((t, ch) => ports.createPort(state, c, r.port, t, ch)),
+    CreatePort: (r: CreatePortRequest, c: Caller) => m((t, ch) => ports.createPort(state, c, r.port, t, ch, { noSecurityGroups: r.noSecurityGroups })),
     GetPort: (r: GetPortRequest, c: Caller) => read(() => ports.getPort(state, c, r.id)),
     UpdatePort: (r: UpdatePortRequest, c: Caller) => m((t, ch) => ports.updatePort(state, c, r.port, r.updateMask, t, ch)),
     DeletePort: (r: DeletePortRequest, c: Caller) => m((t, ch) => ports.deletePort(state, c, r.id, r.revisionNumber, t, ch)).then(() => ({})),

@@ -4,7 +4,7 @@
  */
 import { Port, PortStatus, VnicType, type FixedIp, type Network } from '../../proto/gen/weft/network/v1/resources';
 import type { Caller } from '../../services/runtime/caller';
-import { alreadyExists, failedPrecondition, permissionDenied, resourceExhausted } from '../../services/runtime/errors';
+import { alreadyExists, failedPrecondition, invalidArgument, permissionDenied, resourceExhausted } from '../../services/runtime/errors';
 import type { Txn } from '../store/kv';
 import { canonicalAddress, cidrContains, generateMac, isValidAddress, normalizeMac, parseCidr } from './ipam';
 import { ensureDefaultGroup } from './security-groups';
@@ -243,7 +243,14 @@ export function createInternalPort(state: NetworkState, txn: Txn, changes: Chang
   return port;
 }
 
-export function createPort(state: NetworkState, caller: Caller, input: Port | undefined, txn: Txn, changes: Changes): Port {
+export function createPort(
+  state: NetworkState,
+  caller: Caller,
+  input: Port | undefined,
+  txn: Txn,
+  changes: Changes,
+  opts: { noSecurityGroups?: boolean } = {},
+): Port {
   requireWriter(caller);
   const req = input ?? Port.fromPartial({});
   const v = new Violations();
@@ -301,7 +308,10 @@ export function createPort(state: NetworkState, caller: Caller, input: Port | un
   v.throwIfAny();
   port.fixedIps = allocateFixedIps(state, txn, v, net, req.fixedIps.length > 0 ? req.fixedIps : undefined);
   v.throwIfAny();
-  if (port.portSecurityEnabled && port.securityGroupIds.length === 0) {
+  if (opts.noSecurityGroups && port.securityGroupIds.length > 0) {
+    throw invalidArgument([{ field: 'no_security_groups', description: 'contradicts port.security_group_ids' }]);
+  }
+  if (port.portSecurityEnabled && port.securityGroupIds.length === 0 && !opts.noSecurityGroups) {
     port.securityGroupIds = [ensureDefaultGroup(state, txn, changes, projectId)];
   }
   bindPort(port);

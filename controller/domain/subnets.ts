@@ -194,6 +194,14 @@ export function updateSubnet(
     next.gatewayIp = addr!.gatewayIp ?? '';
     next.noGateway = addr!.gatewayIp === null;
     next.allocationPools = addr!.pools;
+    const routers = [...state.routers.referencing('subnet', prev.id)];
+    if (routers.length > 0 && (next.gatewayIp !== prev.gatewayIp || next.noGateway !== prev.noGateway)) {
+      throw failedPrecondition(
+        `router(s) ${routers.join(', ')} use the gateway address ${prev.gatewayIp} of subnet ${prev.id}; remove the interface first`,
+        routers.map((r) => ({ type: 'ROUTER', subject: r, description: 'holds the gateway address' })),
+        'SUBNET_GATEWAY_IN_USE',
+      );
+    }
     const allocator = state.buildAllocator(next);
     for (const portId of state.ports.referencing('subnet', prev.id)) {
       const port = state.ports.get(txn, portId);

@@ -142,6 +142,9 @@ describe('subnets and IPAM', () => {
     expect(sg.rules).toHaveLength(4);
     const groups = await a.listSecurityGroups({ name: 'default' });
     expect(groups.securityGroups).toHaveLength(1);
+    const none = await a.createPort({ port: { networkId: net }, noSecurityGroups: true });
+    expect(none.securityGroupIds).toEqual([]);
+    expect(none.portSecurityEnabled).toBe(true);
     const off = await a.createPort({ port: { networkId: net, portSecurityEnabled: false } });
     expect(off.securityGroupIds).toEqual([]);
     const bad = await failure(a.createPort({ port: { networkId: net, portSecurityEnabled: false, securityGroupIds: [sg.id] } }));

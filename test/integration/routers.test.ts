@@ -45,6 +45,9 @@ describe('routers, security groups and floating IPs', () => {
     expect(busy.code).toBe(status.FAILED_PRECONDITION);
     expect(busy.subjects).toContain(info.portId);
     expect((await failure(a.deleteSubnet({ id: subnet }))).code).toBe(status.FAILED_PRECONDITION);
+    const noGw = await failure(a.updateSubnet({ subnet: { id: subnet, noGateway: true }, updateMask: ['no_gateway'] }));
+    expect(noGw.code).toBe(status.FAILED_PRECONDITION);
+    expect(noGw.subjects).toEqual([router.id]);
     // Routes need a next hop on an attached subnet.
     const badRoute = await failure(a.updateRouter({ router: { id: router.id, routes: [{ destination: '192.168.0.0/16', nexthop: '172.31.0.1' }] }, updateMask: ['routes'] }));
     expect(badRoute.fields).toEqual(['router.routes[0].nexthop']);
