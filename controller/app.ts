@@ -48,6 +48,7 @@ export async function startController(config: ControllerConfig, logger: Logger, 
     server,
     async stop(graceMs = 10_000) {
       await server.drain(graceMs);
+      await state.changelog.idle();
       await kv.close();
     },
   };

@@ -54,7 +54,18 @@ function ranges(r: ConfigReader, path: string, value: unknown, lo: number, hi: n
     if (min < lo || max > hi || min > max) r.fail(`${path}[${i}]: range must satisfy ${lo} <= min <= max <= ${hi}`);
     else out.push({ min, max });
   });
+  const sorted = [...out].sort((a, b) => a.min - b.min);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i].min <= sorted[i - 1].max) r.fail(`${path}: ranges [${sorted[i - 1].min}, ${sorted[i - 1].max}] and [${sorted[i].min}, ${sorted[i].max}] overlap`);
+  }
   return out;
+}
+
+function checkListen(v: string): string | undefined {
+  if (v.startsWith('unix:')) return v.length > 5 ? undefined : 'unix: needs a socket path';
+  const m = /^(\S+):(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) > 65535) return 'expected host:port (port 0-65535) or unix:/path';
+  return undefined;
 }
 
 export function loadControllerConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -70,7 +81,7 @@ export function loadControllerConfig(file: string | undefined, env: NodeJS.Proce
   const flat = r.raw('segments.flatNetworks');
   if (flat !== undefined && (!Array.isArray(flat) || !flat.every((x) => typeof x === 'string'))) r.fail('segments.flatNetworks: expected a list of strings');
   const cfg: ControllerConfig = {
-    listen: r.string('listen', '127.0.0.1:9696', (v) => (/^[^\s]+:\d{1,5}$/.test(v) || v.startsWith('unix:') ? undefined : 'expected host:port or unix:/path')),
+    listen: r.string('listen', '127.0.0.1:9696', checkListen),
     dataDir: r.string('dataDir', './data/network'),
     authMode: r.oneOf('auth.mode', 'none', ['dev-headers', 'none'] as const),
     logLevel: r.oneOf('log.level', 'info', ['debug', 'info', 'warn', 'error'] as const),

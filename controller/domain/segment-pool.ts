@@ -12,9 +12,13 @@ export class SegmentPool {
   private readonly total: number;
   private inPool = 0;
 
-  constructor(private readonly ranges: readonly Range[]) {
-    this.cursor = ranges[0]?.min ?? 0;
-    this.total = ranges.reduce((n, r) => n + (r.max - r.min + 1), 0);
+  private readonly ranges: readonly Range[];
+
+  constructor(ranges: readonly Range[]) {
+    // Overlapping or touching ranges are merged so capacity counts each id once.
+    this.ranges = mergeRanges(ranges);
+    this.cursor = this.ranges[0]?.min ?? 0;
+    this.total = this.ranges.reduce((n, r) => n + (r.max - r.min + 1), 0);
   }
 
   inRange(id: number): boolean {
@@ -55,4 +59,15 @@ export class SegmentPool {
       }
     }
   }
+}
+
+function mergeRanges(ranges: readonly Range[]): Range[] {
+  const sorted = [...ranges].sort((a, b) => a.min - b.min);
+  const out: Range[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.min <= last.max + 1) last.max = Math.max(last.max, r.max);
+    else out.push({ min: r.min, max: r.max });
+  }
+  return out;
 }

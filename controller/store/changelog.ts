@@ -33,7 +33,7 @@ export class ChangeLog {
   private publishedRev: number;
   private oldestRev: number;
   private readonly listeners = new Set<Listener>();
-  private compacting = false;
+  private compacting: Promise<void> | null = null;
 
   constructor(
     private readonly kv: KvStore,
@@ -69,7 +69,11 @@ export class ChangeLog {
     this.publishedRev = event.revision;
     for (const l of this.listeners) l(event);
     // Compact in chunks (not per commit) so deletes stay batched; slack scales with retention.
-    if (this.publishedRev - this.oldestRev > this.retain + Math.min(1000, this.retain) && !this.compacting) void this.compact();
+    if (this.publishedRev - this.oldestRev > this.retain + Math.min(1000, this.retain) && !this.compacting) {
+      this.compacting = this.compact().finally(() => {
+        this.compacting = null;
+      });
+    }
   }
 
   subscribe(listener: Listener): () => void {
@@ -88,16 +92,21 @@ export class ChangeLog {
     }
   }
 
+  /** Resolves when no compaction is running (call before closing the store). */
+  async idle(): Promise<void> {
+    await this.compacting;
+  }
+
   private async compact(): Promise<void> {
-    this.compacting = true;
+    const newOldest = this.publishedRev - this.retain;
     try {
-      const newOldest = this.publishedRev - this.retain;
       // Raise the floor first: a crash between the two steps only hides entries, never exposes a gap.
       await this.kv.db.put(OLDEST_KEY, counter(newOldest));
       this.oldestRev = newOldest;
       await this.kv.db.clear({ gte: changeKey(0), lt: changeKey(newOldest) });
-    } finally {
-      this.compacting = false;
+    } catch {
+      // Compaction is best effort: a failure (e.g. the store closing) leaves old entries for the
+      // next round; the floor is only ever raised after the write that records it succeeded.
     }
   }
 }
