@@ -39,7 +39,23 @@ export interface Ids {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
-export const systemIds: Ids = { uuid: () => randomUUID(), bytes: (n) => randomBytes(n) };
+/** Random bytes drawn from a refilled pool: one syscall per 4 KiB instead of one per MAC. */
+function pooledRandom(): (n: number) => Buffer {
+  let pool = randomBytes(4096);
+  let offset = 0;
+  return (n) => {
+    if (n > pool.length) return randomBytes(n);
+    if (offset + n > pool.length) {
+      pool = randomBytes(4096);
+      offset = 0;
+    }
+    const out = pool.subarray(offset, offset + n);
+    offset += n;
+    return out;
+  };
+}
+
+export const systemIds: Ids = { uuid: () => randomUUID(), bytes: pooledRandom() };
 
 export type ResourceValue =
   | { $case: 'network'; network: Network }

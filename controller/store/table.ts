@@ -30,8 +30,13 @@ export function encodeKeyPart(value: string): string {
 }
 
 export class Table<T extends Identified> {
-  /** In-memory reverse references (value → ids) for integrity checks inside synchronous mutations. */
-  private readonly refs = new Map<string, Map<string, Set<string>>>();
+  /**
+   * In-memory reverse references (value → ids) for integrity checks inside synchronous mutations.
+   * Most values (a MAC, a device id) have exactly one referrer, so a lone id is stored as the
+   * string itself and only promoted to a Set on the second: 100k ports would otherwise cost 100k
+   * one-element Sets per unique index.
+   */
+  private readonly refs = new Map<string, Map<string, string | Set<string>>>();
 
   constructor(
     readonly type: string,
@@ -46,7 +51,9 @@ export class Table<T extends Identified> {
 
   /** Ids of records whose memory index `name` contains `value`. */
   referencing(name: string, value: string): ReadonlySet<string> {
-    return this.refs.get(name)?.get(value) ?? NONE;
+    const entry = this.refs.get(name)?.get(value);
+    if (entry === undefined) return NONE;
+    return typeof entry === 'string' ? new Set([entry]) : entry;
   }
 
   /** Rebuilds the in-memory indexes from the mirror (startup). */
@@ -67,15 +74,21 @@ export class Table<T extends Identified> {
       const after = new Set(next ? fn(next) : []);
       for (const v of before) {
         if (after.has(v)) continue;
-        const set = map.get(v);
-        set?.delete(id);
-        if (set && set.size === 0) map.delete(v);
+        const entry = map.get(v);
+        if (entry === id) map.delete(v);
+        else if (typeof entry === 'object') {
+          entry.delete(id);
+          if (entry.size === 1) map.set(v, entry.values().next().value as string);
+          else if (entry.size === 0) map.delete(v);
+        }
       }
       for (const v of after) {
         if (before.has(v)) continue;
-        let set = map.get(v);
-        if (!set) map.set(v, (set = new Set()));
-        set.add(id);
+        const entry = map.get(v);
+        if (entry === undefined) map.set(v, id);
+        else if (typeof entry === 'string') {
+          if (entry !== id) map.set(v, new Set([entry, id]));
+        } else entry.add(id);
       }
     }
   }

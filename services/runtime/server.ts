@@ -113,11 +113,8 @@ export class RpcServer {
     return this.inflight;
   }
 
-  private begin(call: { metadata: Metadata; sendMetadata(md: Metadata): void }, path: string) {
+  private begin(call: { metadata: Metadata }, path: string) {
     const requestId = randomUUID();
-    const md = new Metadata();
-    md.set('x-request-id', requestId);
-    call.sendMetadata(md);
     const auth = this.opts.authenticator.authenticate(call.metadata, requestId);
     return { requestId, auth, started: process.hrtime.bigint(), path };
   }
@@ -159,7 +156,9 @@ export class RpcServer {
         (res) => {
           this.inflight--;
           this.finish(ctx, Status.OK, caller);
-          callback(null, res);
+          // The request id rides in the trailers (not early headers) so headers, message and
+          // trailers leave in one write.
+          callback(null, res, requestIdMetadata(ctx.requestId));
         },
         (err: unknown) => {
           this.inflight--;
@@ -188,6 +187,8 @@ export class RpcServer {
         return;
       }
       const caller = ctx.auth;
+      // Streams are long-lived: tell the client its request id up front.
+      call.sendMetadata(requestIdMetadata(ctx.requestId));
       const abort = new AbortController();
       this.streams.add(abort);
       call.on('cancelled', () => abort.abort());
@@ -212,6 +213,12 @@ export class RpcServer {
       );
     };
   }
+}
+
+function requestIdMetadata(requestId: string): Metadata {
+  const md = new Metadata();
+  md.set('x-request-id', requestId);
+  return md;
 }
 
 function isCaller(x: unknown): x is Caller {

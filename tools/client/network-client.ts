@@ -62,6 +62,7 @@ export function connectNetwork(address: string, creds: Credentials): NetworkApi 
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
   });
   let lastId: string | undefined;
+  const md = metadataFor(creds);
   const api: Record<string, unknown> = {
     raw,
     close: () => raw.close(),
@@ -72,16 +73,16 @@ export function connectNetwork(address: string, creds: Credentials): NetworkApi 
   for (const name of Object.keys(proto)) {
     const fn = proto[name];
     if (typeof fn !== 'function' || name === 'watch' || name === 'constructor') continue;
-    const method = fn as (...args: unknown[]) => { on(ev: string, cb: (md: Metadata) => void): void };
+    const method = fn as (...args: unknown[]) => { on(ev: string, cb: (st: { metadata: Metadata }) => void): void };
     const codec = requestCodec(name);
     if (!codec) continue;
     api[name] = (partial: unknown, opts: { deadlineMs?: number } = {}) =>
       new Promise((resolve, reject) => {
         const callOpts: Partial<CallOptions> = opts.deadlineMs ? { deadline: Date.now() + opts.deadlineMs } : {};
         const req = codec.fromPartial(partial ?? {});
-        const call = method.call(raw, req, metadataFor(creds), callOpts, (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)));
-        call.on('metadata', (md: Metadata) => {
-          const id = md.get('x-request-id')[0];
+        const call = method.call(raw, req, md, callOpts, (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)));
+        call.on('status', (st: { metadata: Metadata }) => {
+          const id = st.metadata.get('x-request-id')[0];
           if (typeof id === 'string') lastId = id;
         });
       });

@@ -3,16 +3,19 @@ import { buf, TmpKv } from './tmp-kv';
 
 type BatchFn = (ops: BatchOp[], opts?: object) => Promise<void>;
 
-/** Wraps the db's array-form batch() to record every batch written (and optionally replace it). */
+/**
+ * Wraps the storage-level batch write (`_batch`, which KvStore calls for its pre-encoded ops) to
+ * record every batch written (and optionally replace it).
+ */
 function interceptBatch(kv: KvStore, impl?: (orig: BatchFn, ops: BatchOp[], opts?: object) => Promise<void>): { calls: BatchOp[][]; restore(): void } {
-  const db = kv.db as unknown as { batch: BatchFn };
-  const orig: BatchFn = db.batch.bind(db);
+  const db = kv.db as unknown as { _batch: BatchFn };
+  const orig: BatchFn = db._batch.bind(db);
   const calls: BatchOp[][] = [];
-  db.batch = (ops, opts) => {
+  db._batch = (ops, opts) => {
     calls.push([...ops]);
     return impl ? impl(orig, ops, opts) : orig(ops, opts);
   };
-  return { calls, restore: () => void Reflect.deleteProperty(db, 'batch') };
+  return { calls, restore: () => void Reflect.deleteProperty(db, '_batch') };
 }
 
 /** Reads a key straight from LevelDB (bypassing the mirror); undefined when absent. */
