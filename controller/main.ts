@@ -3,10 +3,16 @@
  * The network controller process: `node dist/controller/main.js [--config file.json]`.
  * SIGTERM/SIGINT drain in-flight calls, end watch streams and close LevelDB cleanly.
  */
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError } from '../services/runtime/config';
 import { createLogger } from '../services/runtime/log';
 import { startController } from './app';
 import { loadControllerConfig } from './config';
+
+// The controller keeps all state in memory and allocates briskly per call; V8's default heap
+// growth then lets old space balloon to ~3x the live set (RSS 330 MB for 100k ports vs 65 MB live).
+// A 30% growth step keeps RSS near 230 MB with no measurable throughput cost (bench:api).
+setFlagsFromString('--heap-growing-percent=30');
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
