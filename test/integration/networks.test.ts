@@ -171,3 +171,25 @@ describe('tenant segment pool', () => {
   });
 
 });
+
+describe('tenant VLAN segments', () => {
+  let ctl: ControllerHandle;
+  beforeAll(async () => {
+    ctl = await startController({ config: { segments: { tenantNetworkType: 'vlan', vlanRanges: { physnet2: [[10, 11]] } } } });
+  });
+  afterAll(async () => ctl.stop());
+
+  it('allocates VLAN ids per physical network, keeps provider ids out of the pool, and exhausts cleanly', async () => {
+    const a = ctl.as('vlan-a');
+    const admin = ctl.admin();
+    // An admin's provider network takes VLAN 10 explicitly; tenants must then get 11, then nothing.
+    const provider = await admin.createNetwork({ network: { name: 'prov', segments: [{ networkType: NetworkType.NETWORK_TYPE_VLAN, physicalNetwork: 'physnet2', segmentationId: 10 }] } });
+    const t1 = await a.createNetwork({ network: { name: 't1' } });
+    expect(t1.segments).toEqual([{ networkType: NetworkType.NETWORK_TYPE_VLAN, physicalNetwork: 'physnet2', segmentationId: 11 }]);
+    expect(t1.mtu).toBe(1500);
+    expect((await failure(a.createNetwork({ network: { name: 't2' } }))).code).toBe(status.RESOURCE_EXHAUSTED);
+    await admin.deleteNetwork({ id: provider.id });
+    const t3 = await a.createNetwork({ network: { name: 't3' } });
+    expect(t3.segments[0].segmentationId).toBe(10);
+  });
+});
