@@ -11,7 +11,7 @@ import { RpcServer } from '../services/runtime/server';
 import { networkServiceHandlers } from './api/network-service';
 import type { ControllerConfig } from './config';
 import { NetworkState } from './domain/state';
-import { KvStore } from './store/kv';
+import { KvStore } from '../services/runtime/store/kv';
 
 export const PROTO_ROOT = path.join(__dirname, '..', '..', 'proto');
 

@@ -53,7 +53,7 @@ import * as routers from '../domain/routers';
 import * as sgs from '../domain/security-groups';
 import { canWrite, type NetworkState } from '../domain/state';
 import * as subnets from '../domain/subnets';
-import type { Identified, Table } from '../store/table';
+import type { Identified, Table } from '../../services/runtime/store/table';
 import { decodePageToken, encodePageToken, pageSize } from './paging';
 import { canonicalAddress, normalizeMac } from '../domain/ipam';
 

@@ -5,7 +5,7 @@
 import { FloatingIp, Status, type Port } from '../../proto/gen/weft/network/v1/resources';
 import type { Caller } from '../../services/runtime/caller';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, permissionDenied } from '../../services/runtime/errors';
-import type { Txn } from '../store/kv';
+import type { Txn } from '../../services/runtime/store/kv';
 import { createInternalPort, deletePortIn } from './ports';
 import { checkRevision, ownedOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
 import { checkUpdateMask, Violations } from './validate';

@@ -6,7 +6,7 @@ import { Network, NetworkType, Status, type Segment } from '../../proto/gen/weft
 import type { Caller } from '../../services/runtime/caller';
 import { alreadyExists, failedPrecondition, permissionDenied, resourceExhausted } from '../../services/runtime/errors';
 import { checkRevision, ownedOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
-import type { Txn } from '../store/kv';
+import type { Txn } from '../../services/runtime/store/kv';
 import { checkUpdateMask, Violations } from './validate';
 import { deleteSubnetIn } from './subnets';
 

@@ -5,7 +5,7 @@
 import { Port, PortStatus, VnicType, type FixedIp, type Network } from '../../proto/gen/weft/network/v1/resources';
 import type { Caller } from '../../services/runtime/caller';
 import { alreadyExists, failedPrecondition, invalidArgument, permissionDenied, resourceExhausted } from '../../services/runtime/errors';
-import type { Txn } from '../store/kv';
+import type { Txn } from '../../services/runtime/store/kv';
 import { canonicalAddress, cidrContains, generateMac, isValidAddress, normalizeMac, parseCidr } from './ipam';
 import { ensureDefaultGroup } from './security-groups';
 import { checkRevision, ownedOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';

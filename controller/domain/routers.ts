@@ -7,7 +7,7 @@ import { Router, Status, type ExternalGateway, type Port } from '../../proto/gen
 import type { RouterInterfaceInfo } from '../../proto/gen/weft/network/v1/network_service';
 import type { Caller } from '../../services/runtime/caller';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, permissionDenied } from '../../services/runtime/errors';
-import type { Txn } from '../store/kv';
+import type { Txn } from '../../services/runtime/store/kv';
 import { cidrContains, cidrsOverlap, isValidAddress, parseAddress, parseCidr } from './ipam';
 import { createInternalPort, deletePortIn } from './ports';
 import { subnetVisible } from './subnets';

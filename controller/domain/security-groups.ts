@@ -6,7 +6,7 @@
 import { Direction, Ethertype, SecurityGroup, SecurityGroupRule } from '../../proto/gen/weft/network/v1/resources';
 import type { Caller } from '../../services/runtime/caller';
 import { alreadyExists, failedPrecondition, permissionDenied } from '../../services/runtime/errors';
-import type { Txn } from '../store/kv';
+import type { Txn } from '../../services/runtime/store/kv';
 import { parseCidr } from './ipam';
 import { checkRevision, ownedOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
 import { checkUpdateMask, Violations } from './validate';

@@ -8,7 +8,7 @@
  * await, two mutations never interleave; that is what makes IPAM and uniqueness checks race-free.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Change, ResourceType } from '../../proto/gen/weft/network/v1/network_service';
+import { Change, ResourceType, WatchResponse } from '../../proto/gen/weft/network/v1/network_service';
 import {
   FloatingIp,
   Network,
@@ -22,9 +22,9 @@ import {
 import type { Caller } from '../../services/runtime/caller';
 import { aborted, notFound, permissionDenied } from '../../services/runtime/errors';
 import type { ControllerConfig } from '../config';
-import { ChangeLog } from '../store/changelog';
-import type { KvStore, Txn } from '../store/kv';
-import { Table } from '../store/table';
+import { ChangeLog } from '../../services/runtime/store/changelog';
+import type { KvStore, Txn } from '../../services/runtime/store/kv';
+import { Table } from '../../services/runtime/store/table';
 import { PoolAllocator, validateSubnetAddressing } from './ipam';
 import { SegmentPool } from './segment-pool';
 
@@ -121,7 +121,7 @@ export class NetworkState {
   readonly rules = new Table<SecurityGroupRule>('sgr', SecurityGroupRule, { project: (r) => [r.projectId], group: (r) => [r.securityGroupId] });
   readonly floatingIps = new Table<FloatingIp>('fip', FloatingIp, { project: (f) => [f.projectId] }, { port: (f) => (f.portId ? [f.portId] : []), router: (f) => (f.routerId ? [f.routerId] : []) });
 
-  readonly changelog: ChangeLog;
+  readonly changelog: ChangeLog<WatchResponse>;
   readonly vxlanPool: SegmentPool;
   readonly vlanPools = new Map<string, SegmentPool>();
   private readonly allocators = new Map<string, PoolAllocator>();
@@ -132,7 +132,7 @@ export class NetworkState {
     readonly clock: Clock = systemClock,
     readonly ids: Ids = systemIds,
   ) {
-    this.changelog = new ChangeLog(kv, config.store.changeLogRetain);
+    this.changelog = new ChangeLog(kv, config.store.changeLogRetain, WatchResponse);
     this.vxlanPool = new SegmentPool(config.segments.vxlanVniRanges);
     for (const [physnet, ranges] of Object.entries(config.segments.vlanRanges)) this.vlanPools.set(physnet, new SegmentPool(ranges));
   }
@@ -208,7 +208,7 @@ export class NetworkState {
       this.kv.abort(txn);
       throw err;
     }
-    const event = this.changelog.record(txn, changes.list);
+    const event = this.changelog.record(txn, (revision) => ({ revision, changes: changes.list }));
     await this.kv.commit(txn, () => this.changelog.publish(event));
     return result;
   }

@@ -5,7 +5,7 @@
 import { Ipv6Mode, Subnet, type Network } from '../../proto/gen/weft/network/v1/resources';
 import type { Caller } from '../../services/runtime/caller';
 import { failedPrecondition } from '../../services/runtime/errors';
-import type { Txn } from '../store/kv';
+import type { Txn } from '../../services/runtime/store/kv';
 import { cidrsOverlap, isValidAddress, parseCidr, PoolAllocator, validateSubnetAddressing } from './ipam';
 import { checkRevision, ownedOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
 import { checkUpdateMask, Violations } from './validate';

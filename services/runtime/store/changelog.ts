@@ -3,7 +3,6 @@
  * (`c/<revision>` written in the mutation's own batch), live fan-out to watchers after the batch is
  * durable, replay from disk for watchers that start in the past, and compaction of old entries.
  */
-import { WatchResponse, type Change } from '../../proto/gen/weft/network/v1/network_service';
 import type { KvStore, Txn } from './kv';
 
 const REV_KEY = 'm/rev';
@@ -24,20 +23,31 @@ function counter(n: number): Buffer {
   return b;
 }
 
-export type Listener = (event: WatchResponse) => void;
+/** How a service encodes its feed events; every event carries the revision it commits. */
+export interface EventCodec<E extends { revision: number }> {
+  encode(event: E): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): E;
+}
 
-export class ChangeLog {
+export type Listener<E> = (event: E) => void;
+
+/**
+ * Generic over the event type so every Weft service with a feed (network changes, identity
+ * revocations) shares one implementation of revisions, replay and compaction.
+ */
+export class ChangeLog<E extends { revision: number }> {
   /** Last revision assigned (possibly not yet durable). */
   private assigned: number;
   /** Last revision that is durable and delivered to watchers. */
   private publishedRev: number;
   private oldestRev: number;
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners = new Set<Listener<E>>();
   private compacting: Promise<void> | null = null;
 
   constructor(
     private readonly kv: KvStore,
     private readonly retain: number,
+    private readonly codec: EventCodec<E>,
   ) {
     this.assigned = readCounter(kv, REV_KEY, 0);
     this.publishedRev = this.assigned;
@@ -52,12 +62,12 @@ export class ChangeLog {
     return this.oldestRev;
   }
 
-  /** Adds the log entry and revision bump to the txn; returns the revision it will carry. */
-  record(txn: Txn, changes: Change[]): WatchResponse {
+  /** Adds the log entry and revision bump to the txn; returns the event as it will be published. */
+  record(txn: Txn, build: (revision: number) => E): E {
     const revision = ++this.assigned;
-    const event: WatchResponse = { revision, changes };
+    const event = build(revision);
     txn.put(REV_KEY, counter(revision));
-    txn.put(changeKey(revision), WatchResponse.encode(event).finish());
+    txn.put(changeKey(revision), this.codec.encode(event).finish());
     txn.onAbort(() => {
       this.assigned--;
     });
@@ -65,7 +75,7 @@ export class ChangeLog {
   }
 
   /** Called in commit order once the event's batch is durable. */
-  publish(event: WatchResponse): void {
+  publish(event: E): void {
     this.publishedRev = event.revision;
     for (const l of this.listeners) l(event);
     // Compact in chunks (not per commit) so deletes stay batched; slack scales with retention.
@@ -76,17 +86,17 @@ export class ChangeLog {
     }
   }
 
-  subscribe(listener: Listener): () => void {
+  subscribe(listener: Listener<E>): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   /** Durable entries from..to (inclusive) in order. */
-  async *replay(from: number, to: number): AsyncGenerator<WatchResponse> {
+  async *replay(from: number, to: number): AsyncGenerator<E> {
     if (from > to) return;
     const it = this.kv.db.iterator({ gte: changeKey(from), lte: changeKey(to) });
     try {
-      for await (const [, v] of it) yield WatchResponse.decode(v);
+      for await (const [, v] of it) yield this.codec.decode(v);
     } finally {
       await it.close();
     }

@@ -1,7 +1,7 @@
-import { type Change, ResourceType, type WatchResponse } from '../../../proto/gen/weft/network/v1/network_service';
-import { Network } from '../../../proto/gen/weft/network/v1/resources';
-import { ChangeLog, changeKey } from '../../../controller/store/changelog';
-import type { KvStore } from '../../../controller/store/kv';
+import { type Change, ResourceType, WatchResponse } from '../../../../proto/gen/weft/network/v1/network_service';
+import { Network } from '../../../../proto/gen/weft/network/v1/resources';
+import { ChangeLog, changeKey } from '../../../../services/runtime/store/changelog';
+import type { KvStore } from '../../../../services/runtime/store/kv';
 import { TmpKv } from './tmp-kv';
 
 function change(id: string, deleted = false): Change {
@@ -15,9 +15,9 @@ function change(id: string, deleted = false): Change {
 }
 
 /** What `NetworkState.mutate` does: record in the txn, commit, publish once durable. */
-function mutate(kv: KvStore, log: ChangeLog, changes: Change[]): { event: WatchResponse; done: Promise<void> } {
+function mutate(kv: KvStore, log: ChangeLog<WatchResponse>, changes: Change[]): { event: WatchResponse; done: Promise<void> } {
   const txn = kv.begin();
-  const event = log.record(txn, changes);
+  const event = log.record(txn, (revision) => ({ revision, changes }));
   return { event, done: kv.commit(txn, () => log.publish(event)) };
 }
 
@@ -67,15 +67,15 @@ describe('ChangeLog', () => {
   });
 
   test('a fresh log is at revision 0 with oldest 1', () => {
-    const log = new ChangeLog(kv, 10);
+    const log = new ChangeLog<WatchResponse>(kv, 10, WatchResponse);
     expect(log.revision).toBe(0);
     expect(log.oldest).toBe(1);
   });
 
   test('record assigns consecutive revisions and writes m/rev and c/<rev> into the txn', async () => {
-    const log = new ChangeLog(kv, 100);
+    const log = new ChangeLog<WatchResponse>(kv, 100, WatchResponse);
     const txn = kv.begin();
-    const e1 = log.record(txn, [change('a')]);
+    const e1 = log.record(txn, (revision) => ({ revision, changes: [change('a')] }));
     expect(e1).toEqual({ revision: 1, changes: [change('a')] });
     expect(txn.ops.map((o) => o.key).sort()).toEqual([changeKey(1), 'm/rev'].sort());
     expect(txn.get('m/rev')?.readBigUInt64BE(0)).toBe(1n);
@@ -87,7 +87,7 @@ describe('ChangeLog', () => {
   });
 
   test('revision advances only when the event is durable and published', async () => {
-    const log = new ChangeLog(kv, 100);
+    const log = new ChangeLog<WatchResponse>(kv, 100, WatchResponse);
     const { event, done } = mutate(kv, log, [change('a')]);
     expect(event.revision).toBe(1);
     expect(log.revision).toBe(0);
@@ -96,7 +96,7 @@ describe('ChangeLog', () => {
   });
 
   test('subscribers receive every event once, in revision order, before the commit resolves', async () => {
-    const log = new ChangeLog(kv, 100);
+    const log = new ChangeLog<WatchResponse>(kv, 100, WatchResponse);
     const seenA: number[] = [];
     const seenB: WatchResponse[] = [];
     log.subscribe((e) => seenA.push(e.revision));
@@ -117,7 +117,7 @@ describe('ChangeLog', () => {
   });
 
   test('unsubscribe stops delivery to that listener only', async () => {
-    const log = new ChangeLog(kv, 100);
+    const log = new ChangeLog<WatchResponse>(kv, 100, WatchResponse);
     const a: number[] = [];
     const b: number[] = [];
     const offA = log.subscribe((e) => a.push(e.revision));
@@ -130,12 +130,12 @@ describe('ChangeLog', () => {
   });
 
   test('an aborted mutation gives its revision back and writes nothing', async () => {
-    const log = new ChangeLog(kv, 100);
+    const log = new ChangeLog<WatchResponse>(kv, 100, WatchResponse);
     await mutate(kv, log, [change('a')]).done;
     const seen: number[] = [];
     log.subscribe((e) => seen.push(e.revision));
     const txn = kv.begin();
-    expect(log.record(txn, [change('aborted')]).revision).toBe(2);
+    expect(log.record(txn, (revision) => ({ revision, changes: [change('aborted')] })).revision).toBe(2);
     kv.abort(txn);
     const { event, done } = mutate(kv, log, [change('b')]);
     expect(event.revision).toBe(2);
@@ -147,7 +147,7 @@ describe('ChangeLog', () => {
   });
 
   test('replay(from, to) reads inclusive ranges from disk in order', async () => {
-    const log = new ChangeLog(kv, 100);
+    const log = new ChangeLog<WatchResponse>(kv, 100, WatchResponse);
     for (let i = 1; i <= 20; i++) await mutate(kv, log, [change(`n${i}`), change(`m${i}`, true)]).done;
     const all = await collect(log.replay(1, 20));
     expect(revs(all)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -160,17 +160,17 @@ describe('ChangeLog', () => {
   });
 
   test('replay crosses hex digit boundaries in numeric order', async () => {
-    const log = new ChangeLog(kv, 1000);
+    const log = new ChangeLog<WatchResponse>(kv, 1000, WatchResponse);
     for (let i = 1; i <= 20; i++) mutate(kv, log, [change(`n${i}`)]);
     await kv.settled();
     expect(revs(await collect(log.replay(14, 18)))).toEqual([14, 15, 16, 17, 18]);
   });
 
   test('revision (and history) survive a reopen; numbering continues', async () => {
-    let log = new ChangeLog(kv, 100);
+    let log = new ChangeLog<WatchResponse>(kv, 100, WatchResponse);
     for (let i = 1; i <= 3; i++) await mutate(kv, log, [change(`n${i}`)]).done;
     kv = await tmp.reopen(kv);
-    log = new ChangeLog(kv, 100);
+    log = new ChangeLog<WatchResponse>(kv, 100, WatchResponse);
     expect(log.revision).toBe(3);
     expect(log.oldest).toBe(1);
     const { event, done } = mutate(kv, log, [change('n4')]);
@@ -181,7 +181,7 @@ describe('ChangeLog', () => {
 
   test('no compaction until the log exceeds retain plus slack', async () => {
     const retain = 10;
-    const log = new ChangeLog(kv, retain);
+    const log = new ChangeLog<WatchResponse>(kv, retain, WatchResponse);
     // Compaction triggers once revision - oldest > retain + min(1000, retain), i.e. at 22 here.
     for (let i = 1; i <= 21; i++) await mutate(kv, log, [change(`n${i}`)]).done;
     await new Promise((r) => setTimeout(r, 30));
@@ -191,7 +191,7 @@ describe('ChangeLog', () => {
 
   test('compaction raises oldest, deletes older c/ entries, and the floor survives reopen', async () => {
     const retain = 10;
-    let log = new ChangeLog(kv, retain);
+    let log = new ChangeLog<WatchResponse>(kv, retain, WatchResponse);
     for (let i = 1; i <= 25; i++) await mutate(kv, log, [change(`n${i}`)]).done;
     // Triggered at revision 22: keep the last `retain` + the current one, i.e. 12..22 (then 23..25).
     await waitFor(() => log.oldest === 12, 'oldest to rise');
@@ -204,7 +204,7 @@ describe('ChangeLog', () => {
     expect(revs(await collect(log.replay(1, 13)))).toEqual([12, 13]);
 
     kv = await tmp.reopen(kv);
-    log = new ChangeLog(kv, retain);
+    log = new ChangeLog<WatchResponse>(kv, retain, WatchResponse);
     expect(log.oldest).toBe(12);
     expect(log.revision).toBe(25);
   });
@@ -212,7 +212,7 @@ describe('ChangeLog', () => {
   test('compaction keeps working as the log grows (repeated rounds)', async () => {
     const retain = 10;
     const slack = Math.min(1000, retain);
-    const log = new ChangeLog(kv, retain);
+    const log = new ChangeLog<WatchResponse>(kv, retain, WatchResponse);
     const floors: number[] = [];
     for (let i = 1; i <= 60; i++) {
       const before = log.oldest;
@@ -238,7 +238,7 @@ describe('ChangeLog', () => {
     const onUnhandled = (err: unknown): void => void unhandled.push(err);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const log = new ChangeLog(kv, 10);
+      const log = new ChangeLog<WatchResponse>(kv, 10, WatchResponse);
       for (let i = 1; i <= 22; i++) await mutate(kv, log, [change(`n${i}`)]).done; // 22 triggers compaction
       await tmp.close(kv);
       await new Promise((r) => setTimeout(r, 100));

@@ -1,4 +1,4 @@
-import { isMirrored, type BatchOp, type KvStore } from '../../../controller/store/kv';
+import { isMirrored, type BatchOp, type KvStore } from '../../../../services/runtime/store/kv';
 import { buf, TmpKv } from './tmp-kv';
 
 type BatchFn = (ops: BatchOp[], opts?: object) => Promise<void>;

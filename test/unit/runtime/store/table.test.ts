@@ -1,6 +1,6 @@
-import { Port } from '../../../proto/gen/weft/network/v1/resources';
-import type { KvStore } from '../../../controller/store/kv';
-import { encodeKeyPart, Table } from '../../../controller/store/table';
+import { Port } from '../../../../proto/gen/weft/network/v1/resources';
+import type { KvStore } from '../../../../services/runtime/store/kv';
+import { encodeKeyPart, Table } from '../../../../services/runtime/store/table';
 import { TmpKv } from './tmp-kv';
 
 /** Ids in the UUID shape the API uses; `uid(3)` sorts before `uid(10)`. */

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { KvStore } from '../../../controller/store/kv';
+import { KvStore } from '../../../../services/runtime/store/kv';
 
 export class TmpKv {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'weft-kv-test-'));
