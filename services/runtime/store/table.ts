@@ -16,7 +16,6 @@ export interface Reader {
 
 export interface Identified {
   id: string;
-  projectId: string;
 }
 
 export type IndexFn<T> = (record: T) => string[];

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * The identity service process: `node dist/services/identity/main.js [--config file.json]`.
+ * On the first start without WEFT_ADMIN_PASSWORD it generates the admin password and prints it
+ * once on stdout (never to the log).
+ */
+import { ConfigError } from '../runtime/config';
+import { createLogger } from '../runtime/log';
+import { startIdentity } from './app';
+import { loadIdentityConfig } from './config';
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadIdentityConfig(argValue('--config') ?? process.env.WEFT_IDENTITY_CONFIG);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`weft-identity: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel, base: { service: 'identity' } });
+  const running = await startIdentity(config, logger, (err) => {
+    logger.error('fatal store error; exiting', { error: err });
+    process.exit(70);
+  });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('draining', { signal });
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  if (running.generatedAdminPassword) {
+    process.stdout.write(`admin password (shown once; set WEFT_ADMIN_PASSWORD to choose it): ${running.generatedAdminPassword}\n`);
+  }
+  process.stdout.write(JSON.stringify({ ready: true, port: running.port }) + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`weft-identity: failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

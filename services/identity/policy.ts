@@ -1,0 +1,36 @@
+/**
+ * The identity service's shipped policy defaults (operators override them with a JSON file).
+ * Rule names follow Keystone's `identity:<action>` convention.
+ */
+export const IDENTITY_POLICY_DEFAULTS: Readonly<Record<string, string>> = {
+  'identity:create_domain': 'rule:admin_required',
+  'identity:get_domain': 'rule:admin_required or domain_id:%(target.id)s',
+  'identity:list_domains': 'rule:admin_required',
+  'identity:update_domain': 'rule:admin_required',
+  'identity:delete_domain': 'rule:admin_required',
+  'identity:create_project': 'rule:admin_required',
+  'identity:get_project': 'rule:admin_required or project_id:%(target.id)s',
+  'identity:list_projects': 'rule:admin_required',
+  'identity:update_project': 'rule:admin_required',
+  'identity:delete_project': 'rule:admin_required',
+  'identity:create_user': 'rule:admin_required',
+  'identity:get_user': 'rule:admin_required or user_id:%(target.id)s',
+  'identity:list_users': 'rule:admin_required',
+  'identity:update_user': 'rule:admin_required',
+  'identity:delete_user': 'rule:admin_required',
+  'identity:create_role': 'rule:admin_required',
+  'identity:get_role': 'rule:reader_or_above',
+  'identity:list_roles': 'rule:reader_or_above',
+  'identity:update_role': 'rule:admin_required',
+  'identity:delete_role': 'rule:admin_required',
+  'identity:create_role_assignment': 'rule:admin_required',
+  'identity:delete_role_assignment': 'rule:admin_required',
+  'identity:list_role_assignments': 'rule:admin_required or user_id:%(target.user_id)s',
+  'identity:validate_token': 'rule:admin_required or role:service or user_id:%(target.user_id)s',
+  'identity:revoke_token': 'rule:admin_required or user_id:%(target.user_id)s',
+  'identity:register_endpoint': 'rule:admin_required',
+  'identity:list_endpoints': '@',
+  'identity:delete_endpoint': 'rule:admin_required',
+  'identity:list_revocation_events': 'rule:admin_required or role:service',
+  'identity:watch_revocation_events': 'rule:admin_required or role:service',
+};
