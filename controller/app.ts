@@ -5,7 +5,12 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { NetworkServiceService } from '../proto/gen/weft/network/v1/network_service';
-import { DenyAllAuthenticator, DevHeaderAuthenticator, type Authenticator } from '../services/runtime/caller';
+import { RevocationFollower } from '../services/runtime/auth/revocation-follower';
+import { RevocationSet } from '../services/runtime/auth/revocations';
+import { TokenAuthenticator } from '../services/runtime/auth/token-authenticator';
+import { DenyAllAuthenticator, type Authenticator } from '../services/runtime/caller';
+import { KeyRepository } from '../services/identity/tokens/key-repository';
+import { systemClock } from '../services/identity/tokens/token-codec';
 import type { Logger } from '../services/runtime/log';
 import { RpcServer } from '../services/runtime/server';
 import { networkServiceHandlers } from './api/network-service';
@@ -30,11 +35,20 @@ export async function startController(config: ControllerConfig, logger: Logger, 
   const { counts } = state.load();
   logger.info('store loaded', { data_dir: config.dataDir, revision: state.changelog.revision, counts, load_ms: Date.now() - started });
   let authenticator: Authenticator;
-  if (config.authMode === 'dev-headers') {
-    logger.warn('DEVELOPMENT AUTH: trusting x-weft-project / x-weft-roles metadata without verification; never expose this server');
-    authenticator = new DevHeaderAuthenticator();
+  let follower: RevocationFollower | undefined;
+  let keyReload: NodeJS.Timeout | undefined;
+  if (config.authMode === 'token') {
+    const keys = await KeyRepository.openExisting(config.auth.keysDir);
+    // Rotations happen in the identity service; re-read the shared repository to follow them.
+    keyReload = setInterval(() => keys.reload().catch((err: unknown) => logger.warn('key repository reload failed', { error: err })), 10_000);
+    keyReload.unref();
+    const revocations = new RevocationSet();
+    follower = new RevocationFollower({ identityAddress: config.auth.identityUrl, serviceName: 'network-controller', keys, revocations, clock: systemClock, logger });
+    follower.start();
+    authenticator = new TokenAuthenticator(keys, revocations, systemClock);
+    logger.info('token authentication', { keys_dir: config.auth.keysDir, identity: config.auth.identityUrl });
   } else {
-    logger.warn('no auth mode configured: every API call will be rejected as UNAUTHENTICATED');
+    logger.warn('auth.mode is none: every API call will be rejected as UNAUTHENTICATED');
     authenticator = new DenyAllAuthenticator();
   }
   const server = new RpcServer({ logger, authenticator, protoRoot: PROTO_ROOT, reflectionProtos: ['weft/network/v1/network_service.proto'] });
@@ -47,6 +61,8 @@ export async function startController(config: ControllerConfig, logger: Logger, 
     state,
     server,
     async stop(graceMs = 10_000) {
+      follower?.stop();
+      if (keyReload) clearInterval(keyReload);
       await server.drain(graceMs);
       await state.changelog.idle();
       await kv.close();

@@ -13,7 +13,14 @@ export interface Range {
 export interface ControllerConfig {
   listen: string;
   dataDir: string;
-  authMode: 'dev-headers' | 'none';
+  /** token: bearer tokens from the identity service; none: every call is refused (maintenance). */
+  authMode: 'token' | 'none';
+  auth: {
+    /** The identity service's token key repository (shared on an all-in-one node). */
+    keysDir: string;
+    /** Where the revocation feed comes from. */
+    identityUrl: string;
+  };
   logLevel: LogLevel;
   store: { sync: boolean; changeLogRetain: number };
   segments: {
@@ -34,6 +41,8 @@ export const ENV: Record<string, string> = {
   WEFT_NETWORK_LISTEN: 'listen',
   WEFT_NETWORK_DATA_DIR: 'dataDir',
   WEFT_AUTH_MODE: 'auth.mode',
+  WEFT_AUTH_KEYS_DIR: 'auth.keysDir',
+  WEFT_IDENTITY_URL: 'auth.identityUrl',
   WEFT_LOG_LEVEL: 'log.level',
   WEFT_STORE_SYNC: 'store.sync',
   WEFT_STORE_CHANGELOG_RETAIN: 'store.changeLogRetain',
@@ -83,7 +92,8 @@ export function loadControllerConfig(file: string | undefined, env: NodeJS.Proce
   const cfg: ControllerConfig = {
     listen: r.string('listen', '127.0.0.1:9696', checkListen),
     dataDir: r.string('dataDir', './data/network'),
-    authMode: r.oneOf('auth.mode', 'none', ['dev-headers', 'none'] as const),
+    authMode: r.oneOf('auth.mode', 'token', ['token', 'none'] as const),
+    auth: { keysDir: r.string('auth.keysDir', './data/identity/keys'), identityUrl: r.string('auth.identityUrl', '127.0.0.1:5000') },
     logLevel: r.oneOf('log.level', 'info', ['debug', 'info', 'warn', 'error'] as const),
     store: { sync: r.boolean('store.sync', false), changeLogRetain: r.number('store.changeLogRetain', 100_000, 10, 100_000_000) },
     segments: {

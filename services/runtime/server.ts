@@ -123,7 +123,7 @@ export class RpcServer {
 
   private begin(call: { metadata: Metadata }, path: string) {
     const requestId = randomUUID();
-    const anonymousOk = this.opts.publicMethods?.includes(path) && call.metadata.get('authorization').length === 0 && call.metadata.get('x-weft-project').length === 0;
+    const anonymousOk = this.opts.publicMethods?.includes(path) && call.metadata.get('authorization').length === 0;
     const auth = anonymousOk ? { ...ANONYMOUS, requestId } : this.opts.authenticator.authenticate(call.metadata, requestId);
     return { requestId, auth, started: process.hrtime.bigint(), path };
   }

@@ -3,13 +3,13 @@
  * show, update, router interfaces, security groups, watch and delete, plus the error paths
  * (API errors exit 1 with one "weft: CODE: message" line, usage errors exit 2).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { startController, type ControllerHandle } from './harness';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
-const CONTROLLER = path.join(ROOT, 'dist', 'controller', 'main.js');
 const CLI = path.join(ROOT, 'dist', 'tools', 'cli', 'main.js');
 
 interface Result {
@@ -18,10 +18,15 @@ interface Result {
   stderr: string;
 }
 
-let controller: ChildProcess | undefined;
-let dataDir = '';
+let ctl: ControllerHandle | undefined;
+let token = '';
+let tokenDir = '';
 let url = '';
-const controllerLogs: string[] = [];
+
+/** What the CLI child processes see: no developer WEFT_* settings, our token and token file. */
+function cliEnv(): NodeJS.ProcessEnv {
+  return { ...cleanEnv(), WEFT_TOKEN: token, WEFT_TOKEN_FILE: path.join(tokenDir, 'token.json') };
+}
 
 /** The environment without any WEFT_* settings of the developer running the tests. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -32,7 +37,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 function weft(...args: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, '--url', url, ...args], { timeout: 20_000, env: { ...cleanEnv(), WEFT_PROJECT: 'cli-tour' } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, '--url', url, ...args], { timeout: 20_000, env: cliEnv() }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -58,41 +63,17 @@ function field(view: string, key: string): string | undefined {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'weft-cli-it-'));
-  const proc = spawn(process.execPath, [CONTROLLER], {
-    env: { ...cleanEnv(), WEFT_NETWORK_LISTEN: '127.0.0.1:0', WEFT_NETWORK_DATA_DIR: dataDir, WEFT_AUTH_MODE: 'dev-headers', WEFT_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  controller = proc;
-  proc.stderr!.on('data', (d: Buffer) => controllerLogs.push(d.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`controller not ready in 20 s:\n${controllerLogs.join('')}`)), 20_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /\{"ready":true,"port":(\d+)\}/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`controller exited with ${code}:\n${controllerLogs.join('')}`));
-    });
-  });
-  url = `127.0.0.1:${port}`;
-}, 30_000);
+  // A real identity service and controller; the CLI authenticates with a member token of the
+  // "cli-tour" project (WEFT_TOKEN), and a private token file so a developer's login never leaks in.
+  ctl = await startController();
+  token = await ctl.token('cli-tour');
+  tokenDir = mkdtempSync(path.join(tmpdir(), 'weft-cli-token-'));
+  url = ctl.address;
+}, 60_000);
 
 afterAll(async () => {
-  const proc = controller;
-  if (proc && proc.exitCode === null && proc.signalCode === null) {
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
-    });
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await ctl?.stop();
+  if (tokenDir) rmSync(tokenDir, { recursive: true, force: true });
 });
 
 describe('weft CLI against a controller', () => {
@@ -210,7 +191,7 @@ describe('weft CLI against a controller', () => {
 /** Runs `weft watch ...` until its output satisfies done, then sends SIGINT (Ctrl-C). */
 function watchUntil(args: string[], done: (stdout: string) => boolean): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--url', url, ...args], { env: { ...cleanEnv(), WEFT_PROJECT: 'cli-tour' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, '--url', url, ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let signalled = false;

@@ -1,6 +1,8 @@
 /**
- * Starts real controller processes for integration tests: a fresh LevelDB directory, port 0 on
- * loopback, dev-header auth, and helpers to connect as a project, kill -9, restart and clean up.
+ * Starts real processes for controller integration tests: an identity service (tokens, projects,
+ * users, roles) and a network controller that validates its tokens, each with a fresh LevelDB
+ * directory and port 0 on loopback; helpers connect "as a project with roles" by provisioning that
+ * project and a user in identity and logging in, and kill -9, restart and clean up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +11,7 @@ import * as path from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
 import { connectNetwork, type NetworkApi } from '../../tools/client/network-client';
 import { decodeStatusDetails } from '../../services/runtime/errors';
+import { startIdentity, type IdentityHandle } from './identity/harness';
 
 export const ROOT = path.join(__dirname, '..', '..', '..');
 export const CONTROLLER_MAIN = path.join(ROOT, 'dist', 'controller', 'main.js');
@@ -19,9 +22,17 @@ export interface ControllerHandle {
   dataDir: string;
   proc: ChildProcess;
   logs: string[];
-  /** Connects as a project with roles (default member). */
+  identity: IdentityHandle;
+  /**
+   * Connects as a user holding `roles` (default member) on the identity project named `project`
+   * (created on first use). Calls wait for the login; watch() needs one completed call first.
+   */
   as(project: string, roles?: string[]): NetworkApi;
   admin(): NetworkApi;
+  /** The identity project id behind a project name used with as(). */
+  projectId(project: string): Promise<string>;
+  /** A token for a user with `roles` on the named project (what as() uses), e.g. for the CLI. */
+  token(project: string, roles?: string[]): Promise<string>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -30,12 +41,13 @@ export interface ControllerHandle {
 export async function startController(opts: { config?: Record<string, unknown>; env?: Record<string, string>; dataDir?: string } = {}): Promise<ControllerHandle> {
   const dir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'weft-it-'));
   const configPath = path.join(dir, 'controller.json');
-  writeFileSync(configPath, JSON.stringify({ listen: '127.0.0.1:0', dataDir: path.join(dir, 'db'), auth: { mode: 'dev-headers' }, log: { level: 'info' }, ...opts.config }));
+  const identity = await startIdentity();
+  const auth = { mode: 'token', keysDir: path.join(identity.dir, 'data', 'keys'), identityUrl: identity.address };
   const clients: NetworkApi[] = [];
-  const handle = { dataDir: dir, logs: [] as string[] } as unknown as ControllerHandle;
+  const handle = { dataDir: dir, logs: [] as string[], identity } as unknown as ControllerHandle;
   let listenPort = 0;
   const launch = async (): Promise<void> => {
-    const config = { listen: listenPort ? `127.0.0.1:${listenPort}` : '127.0.0.1:0', dataDir: path.join(dir, 'db'), auth: { mode: 'dev-headers' }, log: { level: 'info' }, ...opts.config };
+    const config = { listen: listenPort ? `127.0.0.1:${listenPort}` : '127.0.0.1:0', dataDir: path.join(dir, 'db'), auth, log: { level: 'info' }, ...opts.config };
     writeFileSync(configPath, JSON.stringify(config));
     const proc = spawn(process.execPath, [CONTROLLER_MAIN, '--config', configPath], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     handle.proc = proc;
@@ -61,12 +73,64 @@ export async function startController(opts: { config?: Record<string, unknown>; 
     handle.address = `127.0.0.1:${port}`;
   };
   await launch();
-  handle.as = (project: string, roles: string[] = ['member']) => {
-    const c = connectNetwork(handle.address, { project, roles });
+  const admin = identity.withToken(await identity.adminToken());
+  const roleIds = new Map((await admin.listRoles({})).roles.map((r) => [r.name, r.id]));
+  const projects = new Map<string, Promise<string>>();
+  const tokens = new Map<string, Promise<string>>();
+  const projectId = (name: string): Promise<string> => {
+    let p = projects.get(name);
+    if (!p) {
+      p = name === 'admin' ? admin.listProjects({ name: 'admin' }).then((r) => r.projects[0].id) : admin.createProject({ project: { name } }).then((r) => r.id);
+      projects.set(name, p);
+    }
+    return p;
+  };
+  const tokenFor = (project: string, roles: string[]): Promise<string> => {
+    const key = `${project}|${roles.join('+')}`;
+    let t = tokens.get(key);
+    if (!t) {
+      t = (async () => {
+        const pid = await projectId(project);
+        const name = `${project}.${roles.join('+')}`;
+        const user = await admin.createUser({ user: { name, password: `pw:${name}` } });
+        for (const r of roles) await admin.createRoleAssignment({ assignment: { userId: user.id, projectId: pid, roleId: roleIds.get(r)! } });
+        const res = await identity.anon().issueToken({ method: { $case: 'password', value: { userName: name, password: `pw:${name}` } }, scope: { projectId: pid } });
+        return res.token;
+      })();
+      tokens.set(key, t);
+    }
+    return t;
+  };
+  /** A NetworkApi whose calls first wait for the login, so tests can stay synchronous in shape. */
+  const lazyClient = (tokenP: Promise<string>): NetworkApi => {
+    let real: NetworkApi | undefined;
+    const ready = tokenP.then((token) => {
+      real = connectNetwork(handle.address, { token });
+      clients.push(real);
+      return real;
+    });
+    return new Proxy({} as NetworkApi, {
+      get(_t, prop: string) {
+        if (prop === 'watch') {
+          if (!real) throw new Error('harness: make one unary call before watch() so the login has completed');
+          return real.watch.bind(real);
+        }
+        if (prop === 'lastRequestId') return () => real?.lastRequestId();
+        if (prop === 'close') return () => real?.close();
+        if (prop === 'then') return undefined;
+        return (...args: unknown[]) => ready.then((api) => (api as unknown as Record<string, (...a: unknown[]) => unknown>)[prop](...args));
+      },
+    });
+  };
+  const adminToken = await tokenFor('admin', ['admin']);
+  handle.as = (project: string, roles: string[] = ['member']) => lazyClient(tokenFor(project, roles));
+  handle.admin = () => {
+    const c = connectNetwork(handle.address, { token: adminToken });
     clients.push(c);
     return c;
   };
-  handle.admin = () => handle.as('admin-project', ['admin']);
+  handle.projectId = projectId;
+  handle.token = (project: string, roles: string[] = ['member']) => tokenFor(project, roles);
   handle.kill = (signal: NodeJS.Signals = 'SIGKILL') =>
     new Promise((resolve) => {
       if (handle.proc.exitCode !== null || handle.proc.signalCode !== null) return resolve(handle.proc.exitCode);
@@ -80,6 +144,7 @@ export async function startController(opts: { config?: Record<string, unknown>; 
   handle.stop = async () => {
     for (const c of clients) c.close();
     await handle.kill('SIGKILL');
+    await identity.stop();
     if (!opts.dataDir) rmSync(dir, { recursive: true, force: true });
   };
   return handle;

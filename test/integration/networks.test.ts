@@ -13,7 +13,7 @@ describe('networks', () => {
     const a = ctl.as('proj-a');
     const net = await a.createNetwork({ network: { name: 'web', description: 'front', tags: ['blue'] } });
     expect(net.id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(net.projectId).toBe('proj-a');
+    expect(net.projectId).toBe(await ctl.projectId('proj-a'));
     expect(net.adminStateUp).toBe(true);
     expect(net.portSecurityEnabled).toBe(true);
     expect(net.revisionNumber).toBe(1);

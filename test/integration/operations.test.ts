@@ -62,16 +62,41 @@ describe('operations', () => {
     const lines = ctl.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(0);
     const line = lines.find((l) => l.request_id === trailerId);
-    expect(line).toMatchObject({ level: 'info', method: '/weft.network.v1.NetworkService/GetNetwork', code: 'NOT_FOUND', project_id: 'ops' });
+    expect(line).toMatchObject({ level: 'info', method: '/weft.network.v1.NetworkService/GetNetwork', code: 'NOT_FOUND', project_id: await ctl.projectId('ops') });
   });
 
-  it('rejects calls without credentials as UNAUTHENTICATED', async () => {
+  it('rejects calls without a valid token as UNAUTHENTICATED, and ignores development headers', async () => {
     const anon = connectNetwork(ctl.address, {});
     expect((await failure(anon.listNetworks({}))).code).toBe(status.UNAUTHENTICATED);
     anon.close();
-    const raw = connectNetwork(ctl.address, { project: 'bad project!' });
-    expect((await failure(raw.listNetworks({}))).code).toBe(status.INVALID_ARGUMENT);
-    raw.close();
+    const dev = connectNetwork(ctl.address, { project: 'ops', roles: ['admin'] });
+    expect((await failure(dev.listNetworks({}))).code).toBe(status.UNAUTHENTICATED);
+    dev.close();
+    const forged = connectNetwork(ctl.address, { token: 'gAAAAABforgedtokenforgedtokenforgedtoken' });
+    expect((await failure(forged.listNetworks({}))).code).toBe(status.UNAUTHENTICATED);
+    forged.close();
+  });
+
+  it('stops accepting a token within a second of its revocation in identity', async () => {
+    const id = ctl.identity;
+    const admin = id.withToken(await id.adminToken());
+    const project = await admin.createProject({ project: { name: 'revoke-me' } });
+    const roles = (await admin.listRoles({ name: 'member' })).roles;
+    const user = await admin.createUser({ user: { name: 'revokee', password: 'pw-revokee' } });
+    await admin.createRoleAssignment({ assignment: { userId: user.id, projectId: project.id, roleId: roles[0].id } });
+    const token = (await id.anon().issueToken({ method: { $case: 'password', value: { userName: 'revokee', password: 'pw-revokee' } }, scope: { projectId: project.id } })).token;
+    const api = connectNetwork(ctl.address, { token });
+    await expect(api.listNetworks({})).resolves.toBeDefined();
+    await id.withToken(token).revokeToken({ token });
+    const revokedAt = Date.now();
+    let code = 0;
+    while (Date.now() - revokedAt < 1000) {
+      code = await api.listNetworks({}).then(() => 0, (e: { code: number }) => e.code);
+      if (code === status.UNAUTHENTICATED) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(code).toBe(status.UNAUTHENTICATED);
+    api.close();
   });
 
   it('drains on SIGTERM: exits 0, closes LevelDB, and keeps acknowledged writes', async () => {

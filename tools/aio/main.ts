@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * All-in-one node: starts every Weft part on this machine as its own process (today the network
- * controller; identity, agents and the storage services join as they land), prefixes their logs,
- * and stops them all on SIGINT/SIGTERM. Data lives under ./data/<part>/.
+ * All-in-one node: starts every Weft part on this machine as its own process — the identity
+ * service first (it creates the token keys every other part validates with), then the network
+ * controller — prefixes their logs, and stops them all on SIGINT/SIGTERM. Data under ./data/<part>/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
@@ -15,16 +15,25 @@ interface Part {
 
 const root = path.join(__dirname, '..', '..', '..');
 const dataRoot = process.env.WEFT_DATA_ROOT ?? path.join(process.cwd(), 'data');
+const identityListen = process.env.WEFT_IDENTITY_LISTEN ?? '127.0.0.1:5000';
+const networkListen = process.env.WEFT_NETWORK_LISTEN ?? '127.0.0.1:9696';
+const keysDir = path.join(dataRoot, 'identity', 'keys');
 
 const parts: Part[] = [
+  {
+    name: 'identity',
+    script: path.join(root, 'dist', 'services', 'identity', 'main.js'),
+    env: { WEFT_IDENTITY_LISTEN: identityListen, WEFT_IDENTITY_DATA_DIR: path.join(dataRoot, 'identity'), WEFT_IDENTITY_KEYS_DIR: keysDir },
+  },
   {
     name: 'network',
     script: path.join(root, 'dist', 'controller', 'main.js'),
     env: {
-      WEFT_NETWORK_LISTEN: process.env.WEFT_NETWORK_LISTEN ?? '127.0.0.1:9696',
+      WEFT_NETWORK_LISTEN: networkListen,
       WEFT_NETWORK_DATA_DIR: path.join(dataRoot, 'network'),
-      // Until the identity service lands, the all-in-one node trusts project/role headers.
-      WEFT_AUTH_MODE: process.env.WEFT_AUTH_MODE ?? 'dev-headers',
+      WEFT_AUTH_MODE: 'token',
+      WEFT_AUTH_KEYS_DIR: keysDir,
+      WEFT_IDENTITY_URL: identityListen,
     },
   },
 ];
@@ -32,30 +41,38 @@ const parts: Part[] = [
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
-function start(part: Part): void {
-  const child = spawn(process.execPath, [part.script], { env: { ...process.env, ...part.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.set(part.name, child);
-  const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WritableStream): void => {
-    let buf = '';
-    stream.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        out.write(`[${part.name}] ${buf.slice(0, i)}\n`);
-        buf = buf.slice(i + 1);
-      }
+/** Starts a part and resolves when it prints its ready line. */
+function start(part: Part): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [part.script], { env: { ...process.env, ...part.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.set(part.name, child);
+    const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WritableStream, onLine?: (l: string) => void): void => {
+      let buf = '';
+      stream.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          out.write(`[${part.name}] ${line}\n`);
+          onLine?.(line);
+          buf = buf.slice(i + 1);
+        }
+      });
+    };
+    prefix(child.stdout!, process.stdout, (line) => {
+      if (line.startsWith('{"ready":true')) resolve();
     });
-  };
-  prefix(child.stdout!, process.stdout);
-  prefix(child.stderr!, process.stderr);
-  child.on('exit', (code, signal) => {
-    children.delete(part.name);
-    if (stopping) {
-      if (children.size === 0) process.exit(0);
-      return;
-    }
-    process.stderr.write(`[aio] ${part.name} exited (code ${code}, signal ${signal}); stopping the node\n`);
-    shutdown(1);
+    prefix(child.stderr!, process.stderr);
+    child.on('exit', (code, signal) => {
+      children.delete(part.name);
+      reject(new Error(`${part.name} exited before it was ready`));
+      if (stopping) {
+        if (children.size === 0) process.exit(0);
+        return;
+      }
+      process.stderr.write(`[aio] ${part.name} exited (code ${code}, signal ${signal}); stopping the node\n`);
+      shutdown(1);
+    });
   });
 }
 
@@ -69,6 +86,14 @@ function shutdown(code: number): void {
 
 process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
-process.stdout.write(`[aio] starting Weft all-in-one node; data under ${dataRoot}\n`);
-for (const p of parts) start(p);
-process.stdout.write(`[aio] network API on ${parts[0].env.WEFT_NETWORK_LISTEN} (dev-headers auth: pass --project/--roles to the CLI)\n`);
+
+async function main(): Promise<void> {
+  process.stdout.write(`[aio] starting Weft all-in-one node; data under ${dataRoot}\n`);
+  for (const p of parts) await start(p);
+  process.stdout.write(`[aio] identity on ${identityListen}, network API on ${networkListen}; log in with: weft login --username admin\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[aio] ${(err as Error).message}\n`);
+  shutdown(1);
+});

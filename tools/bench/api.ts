@@ -14,6 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { CreatePortRequest, GetRevisionRequest, ListPortsRequest } from '../../proto/gen/weft/network/v1/network_service';
 import { Network, Port, Subnet } from '../../proto/gen/weft/network/v1/resources';
 import { connectNetwork, type NetworkApi } from '../client/network-client';
+import { KeyRepository } from '../../services/identity/tokens/key-repository';
+import { issueToken, newAuditId, systemClock } from '../../services/identity/tokens/token-codec';
 import { snapshotControllerBuild, startControllerProcess, type ControllerProcess, type StopResult } from './controller-process';
 import { benchCidr, parseOptions, UsageError, USAGE, type BenchOptions } from './options';
 import { readMachineCpu, type ProcMemory } from './proc';
@@ -35,6 +37,16 @@ import {
 } from './stats';
 
 const PROJECT = 'bench';
+
+/** A member token for the bench project, valid for a day. */
+function benchToken(keys: KeyRepository): string {
+  const now = Date.now();
+  return issueToken(
+    { version: 0, userId: 'bench-user', projectId: PROJECT, domainId: 'default', roles: ['member'], methods: ['password'], issuedAtMs: now, expiresAtMs: now + 86_400_000, auditId: newAuditId(), auditChain: [], appCredId: '' },
+    keys,
+    systemClock,
+  );
+}
 const PAGE_SIZE = 1000;
 const TARGETS = { createsPerSecond: 2_000, p99Ms: 25, rssMiB: 300, atConcurrency: 64, atStored: 100_000 } as const;
 const START_TIMEOUT_MS = 60_000;
@@ -453,13 +465,21 @@ async function run(opts: BenchOptions, res: Resources): Promise<Report> {
   res.dir = root;
   const dataDir = path.join(root, 'data');
   const mainPath = await snapshotControllerBuild(path.join(root, 'app'));
-  const launch = (readyTimeoutMs: number): Promise<ControllerProcess> => startControllerProcess({ dataDir, mainPath, readyTimeoutMs, orphanCleanupDir: root });
+  // The controller validates tokens with the identity service's keys; the bench holds a key
+  // repository of its own and seals the project token itself, so no identity process competes
+  // for the two cores. (Its revocation follower finds no identity service and keeps retrying
+  // once a second in the background.)
+  const keysDir = path.join(root, 'keys');
+  const keys = await KeyRepository.open(keysDir);
+  const token = benchToken(keys);
+  const env = { WEFT_AUTH_MODE: 'token', WEFT_AUTH_KEYS_DIR: keysDir, WEFT_IDENTITY_URL: '127.0.0.1:1' };
+  const launch = (readyTimeoutMs: number): Promise<ControllerProcess> => startControllerProcess({ dataDir, mainPath, readyTimeoutMs, orphanCleanupDir: root, env });
   progress(`starting controller ${mainPath} on data dir ${dataDir}`);
   let ctrl = await launch(START_TIMEOUT_MS);
   res.controller = ctrl;
   report.controller.firstStartMs = ctrl.readyMs;
   progress(`controller pid ${ctrl.pid} ready on ${ctrl.address} after ${formatMs(ctrl.readyMs)}`);
-  let api = connectNetwork(ctrl.address, { project: PROJECT, roles: ['member'] });
+  let api = connectNetwork(ctrl.address, { token });
   res.clients.push(api);
   try {
     await api.getRevision(GetRevisionRequest.fromPartial({}), { deadlineMs: opts.deadlineMs });
@@ -508,7 +528,7 @@ async function run(opts: BenchOptions, res: Resources): Promise<Report> {
   const totalRestartMs = performance.now() - r0;
   const memoryAfterRestart = ctrl.memory();
   progress(`restart: ready after ${formatMs(ctrl.readyMs)}`);
-  api = connectNetwork(ctrl.address, { project: PROJECT, roles: ['member'] });
+  api = connectNetwork(ctrl.address, { token });
   res.clients.push(api);
   const listAfter = await listAllPorts(api, ctrl, opts, networkId, opts.stored, 'after restart list');
   report.phaseB = {

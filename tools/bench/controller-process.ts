@@ -14,7 +14,7 @@ export const REPO_ROOT = path.join(__dirname, '..', '..', '..');
 export const CONTROLLER_MAIN = path.join(REPO_ROOT, 'dist', 'controller', 'main.js');
 
 /** What the compiled controller needs at run time, relative to the repository root. */
-const SNAPSHOT_PARTS = ['dist/controller', 'dist/services', 'dist/proto', 'proto/weft', 'proto/google'];
+const SNAPSHOT_PARTS = ['dist/controller', 'dist/services', 'dist/tools/client', 'dist/proto', 'proto/weft', 'proto/google'];
 const SNAPSHOT_MARKERS = ['dist/controller/main.js', 'dist/controller/app.js', 'dist/proto/gen/weft/network/v1/network_service.js', 'proto/weft/network/v1/network_service.proto'];
 
 /**
@@ -176,7 +176,6 @@ export async function startControllerProcess(opts: ControllerProcessOptions): Pr
     ...process.env,
     WEFT_NETWORK_LISTEN: '127.0.0.1:0',
     WEFT_NETWORK_DATA_DIR: opts.dataDir,
-    WEFT_AUTH_MODE: 'dev-headers',
     WEFT_LOG_LEVEL: opts.logLevel ?? 'warn',
     ...opts.env,
   };

@@ -1,11 +1,15 @@
 /**
- * What every command runs with: the server address, the caller's credentials (the one place the
- * CLI decides how it authenticates), an API client whose calls carry a deadline, and output.
+ * What every command runs with: the server addresses, the caller's credentials (decided in
+ * credentials.ts), API clients whose calls carry a deadline, and output.
  */
+import { connectIdentity, type IdentityApi } from '../client/identity-client';
 import { connectNetwork, type Credentials, type NetworkApi } from '../client/network-client';
 import type { OptionSpec, Parsed } from './args';
+import { peekTokenFile, resolveCredentials, tokenFilePath, type ResolvedCredentials } from './credentials';
+import { CliError } from './errors';
 
 export const DEFAULT_URL = '127.0.0.1:9696';
+export const DEFAULT_IDENTITY_URL = '127.0.0.1:5000';
 export const DEFAULT_PROJECT = 'demo';
 export const DEFAULT_ROLES = ['member'];
 /** Per-call deadline, so an unreachable or wedged server fails instead of hanging. */
@@ -13,6 +17,7 @@ export const CALL_DEADLINE_MS = 10_000;
 
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'url', type: 'string', value: 'HOST:PORT', help: `network service address (env WEFT_NETWORK_URL, default ${DEFAULT_URL})` },
+  { name: 'identity-url', type: 'string', value: 'HOST:PORT', help: `identity service address (env WEFT_IDENTITY_URL, else the cached login's, default ${DEFAULT_IDENTITY_URL})` },
   { name: 'project', type: 'string', value: 'PROJECT', help: `project to act as (env WEFT_PROJECT, default ${DEFAULT_PROJECT})` },
   { name: 'roles', type: 'string', value: 'R1,R2', help: `comma-separated roles (env WEFT_ROLES, default ${DEFAULT_ROLES.join(',')})` },
   { name: 'json', type: 'boolean', help: 'print machine-readable JSON instead of tables' },
@@ -21,8 +26,13 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
 
 export interface GlobalSettings {
   url: string;
+  /** --identity-url or WEFT_IDENTITY_URL; unset means the cached login's address, else the default. */
+  identityUrl?: string;
   json: boolean;
+  /** The development credentials (used as they are when no token is available). */
   credentials: Credentials;
+  /** --project or --roles was given on the command line (then they go along with a token too). */
+  explicitDev: boolean;
 }
 
 /** Later sources win: each parsed stage (outermost first), then the environment, then defaults. */
@@ -34,21 +44,21 @@ export function resolveGlobals(stages: readonly Parsed[], env: NodeJS.ProcessEnv
   };
   return {
     url: last('url') ?? (env.WEFT_NETWORK_URL || DEFAULT_URL),
+    identityUrl: last('identity-url') ?? (env.WEFT_IDENTITY_URL || undefined),
     json: stages.some((s) => s.flag('json')),
     credentials: credentialsFrom(last('project'), last('roles'), env),
+    explicitDev: last('project') !== undefined || last('roles') !== undefined,
   };
 }
 
 /**
- * Development credentials (x-weft-project / x-weft-roles metadata). When the identity service
- * issues tokens, this is where a token (flag, env or cached login) is picked up instead.
+ * Development credentials (x-weft-project / x-weft-roles metadata). A token (WEFT_TOKEN or the
+ * cached login) is picked up by credentials.ts when the context connects.
  */
 export function credentialsFrom(project: string | undefined, roles: string | undefined, env: NodeJS.ProcessEnv): Credentials {
   const roleText = roles ?? env.WEFT_ROLES;
   const roleList = roleText === undefined ? DEFAULT_ROLES : roleText.split(',').map((r) => r.trim()).filter((r) => r.length > 0);
-  const creds: Credentials = { project: project ?? (env.WEFT_PROJECT || DEFAULT_PROJECT), roles: roleList };
-  if (env.WEFT_TOKEN) creds.token = env.WEFT_TOKEN;
-  return creds;
+  return { project: project ?? (env.WEFT_PROJECT || DEFAULT_PROJECT), roles: roleList };
 }
 
 export interface Output {
@@ -56,19 +66,32 @@ export interface Output {
   out(text: string): void;
   /** Writes text plus a newline to stderr. */
   err(text: string): void;
+  /** Reads one line of secret input (a password); undefined at end of input. */
+  readSecret?(prompt: string): Promise<string | undefined>;
 }
 
 export interface Context extends Output {
   url: string;
+  /** The identity service address (flag, env, the cached login's, default). */
+  readonly identityUrl: string;
   json: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Where `weft login` caches its token. */
+  readonly tokenFile: string;
   /** The API client (connected on first use); unary calls carry CALL_DEADLINE_MS. */
   readonly api: NetworkApi;
+  /** An identity client carrying the caller's token (a token is required). */
+  readonly identity: IdentityApi;
+  /** An identity client with the given credentials ({} for anonymous calls such as login). */
+  identityWith(creds: Credentials): IdentityApi;
+  /** What calls authenticate with (resolved once, on first use). */
+  auth(): ResolvedCredentials;
   close(): void;
 }
 
-/** Wraps the client so every unary call gets the default deadline. */
-function withDeadline(api: NetworkApi, deadlineMs: number): NetworkApi {
-  const passThrough = new Set(['watch', 'raw', 'close', 'lastRequestId']);
+/** Wraps a client so every unary call gets the default deadline. */
+function withDeadline<T extends object>(api: T, deadlineMs: number): T {
+  const passThrough = new Set(['watch', 'watchRevocationEvents', 'raw', 'close', 'lastRequestId']);
   return new Proxy(api, {
     get(target, prop, receiver) {
       const v: unknown = Reflect.get(target, prop, receiver);
@@ -79,18 +102,46 @@ function withDeadline(api: NetworkApi, deadlineMs: number): NetworkApi {
   });
 }
 
-export function createContext(settings: GlobalSettings, io: Output): Context {
+export function createContext(settings: GlobalSettings, io: Output, env: NodeJS.ProcessEnv = process.env): Context {
   let client: NetworkApi | undefined;
+  let identity: IdentityApi | undefined;
+  let resolved: ResolvedCredentials | undefined;
+  let identityUrl: string | undefined;
+  const others: IdentityApi[] = [];
+  const tokenFile = tokenFilePath(env);
+  const auth = (): ResolvedCredentials => (resolved ??= resolveCredentials({ dev: settings.credentials, explicitDev: settings.explicitDev, env, warn: io.err }));
+  const idUrl = (): string => (identityUrl ??= settings.identityUrl ?? (peekTokenFile(tokenFile)?.identityUrl || DEFAULT_IDENTITY_URL));
   return {
     ...io,
     url: settings.url,
     json: settings.json,
+    env,
+    tokenFile,
+    get identityUrl(): string {
+      return idUrl();
+    },
     get api(): NetworkApi {
-      client ??= withDeadline(connectNetwork(settings.url, settings.credentials), CALL_DEADLINE_MS);
+      client ??= withDeadline(connectNetwork(settings.url, auth().credentials), CALL_DEADLINE_MS);
       return client;
     },
+    get identity(): IdentityApi {
+      if (!identity) {
+        const a = auth();
+        if (!a.credentials.token) throw new CliError('UNAUTHENTICATED', "not logged in: run 'weft login --username NAME' (or set WEFT_TOKEN)");
+        identity = withDeadline(connectIdentity(idUrl(), a.credentials), CALL_DEADLINE_MS);
+      }
+      return identity;
+    },
+    identityWith(creds: Credentials): IdentityApi {
+      const c = withDeadline(connectIdentity(idUrl(), creds), CALL_DEADLINE_MS);
+      others.push(c);
+      return c;
+    },
+    auth,
     close(): void {
       client?.close();
+      identity?.close();
+      for (const c of others) c.close();
     },
   };
 }

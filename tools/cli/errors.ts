@@ -29,17 +29,17 @@ export function codeName(code: number): string {
 }
 
 /** The lines to print for a failed API call (first line "weft: CODE: message"). */
-export function formatServiceError(err: Pick<ServiceError, 'code' | 'details' | 'metadata'>, url: string): string[] {
+export function formatServiceError(err: Pick<ServiceError, 'code' | 'details' | 'metadata'>, url: string, service = 'network'): string[] {
   const name = codeName(err.code);
   const message = (err.details || '')
     .replace(/\s*\n\s*/g, ' ')
     .replace(/\s*Resolution note:\s*$/, '')
     .trim();
   if (err.code === GrpcStatus.UNAVAILABLE) {
-    return [`weft: ${name}: cannot reach the network service at ${url}${message ? ` (${message})` : ''}`];
+    return [`weft: ${name}: cannot reach the ${service} service at ${url}${message ? ` (${message})` : ''}`];
   }
   if (err.code === GrpcStatus.DEADLINE_EXCEEDED) {
-    return [`weft: ${name}: no answer from the network service at ${url} in time${message ? ` (${message})` : ''}`];
+    return [`weft: ${name}: no answer from the ${service} service at ${url} in time${message ? ` (${message})` : ''}`];
   }
   const out = [`weft: ${name}: ${message || 'no message'}`];
   const details = decodeStatusDetails(err);
@@ -56,10 +56,10 @@ export function formatUsageError(err: UsageError): string[] {
 }
 
 /** Maps anything thrown by a command to stderr lines and an exit code. */
-export function describeFailure(e: unknown, url: string): { lines: string[]; exitCode: number } {
+export function describeFailure(e: unknown, url: string, service = 'network'): { lines: string[]; exitCode: number } {
   if (e instanceof UsageError) return { lines: formatUsageError(e), exitCode: EXIT_USAGE };
   if (e instanceof CliError) return { lines: [`weft: ${e.codeName}: ${e.message}`], exitCode: EXIT_API };
-  if (isServiceError(e)) return { lines: formatServiceError(e, url), exitCode: EXIT_API };
+  if (isServiceError(e)) return { lines: formatServiceError(e, url, service), exitCode: EXIT_API };
   const msg = e instanceof Error ? e.message : String(e);
   return { lines: [`weft: INTERNAL: ${msg}`], exitCode: EXIT_API };
 }

@@ -21,7 +21,7 @@ function optionRows(options: readonly OptionSpec[]): string[][] {
 
 export function topHelp(resources: readonly Resource[], commands: Readonly<Record<string, Command>>): string {
   return [
-    'weft: command-line client for the Weft network service (weft.network.v1.NetworkService)',
+    'weft: command-line client for the Weft network and identity services (weft.network.v1, weft.identity.v1)',
     '',
     'Usage: weft [global options] RESOURCE VERB [ARGS] [options]',
     '       weft [global options] COMMAND [options]',
@@ -36,6 +36,7 @@ export function topHelp(resources: readonly Resource[], commands: Readonly<Recor
     ...indentTable(optionRows(GLOBAL_OPTIONS)),
     '',
     'Resources may be named by id, or by name where they have one. Exit codes: 0 ok, 1 API error, 2 usage error.',
+    "Authentication: env WEFT_TOKEN, else the token cached by 'weft login', else the development --project/--roles headers.",
     "Run 'weft RESOURCE --help' or 'weft RESOURCE VERB --help' for details.",
   ].join('\n');
 }
@@ -61,6 +62,7 @@ export function commandHelp(path: string, c: Command): string {
   if (c.options.length) out.push('', 'Options:', ...indentTable(optionRows(c.options)));
   if (c.exclusive?.length) out.push('', `Not together: ${c.exclusive.map((g) => g.map((n) => `--${n}`).join('/')).join(', ')}`);
   if (c.notes?.length) out.push('', ...c.notes);
-  out.push('', 'Global options:', ...indentTable(optionRows(GLOBAL_OPTIONS)));
+  const own = new Set(c.options.map((o) => o.name));
+  out.push('', 'Global options:', ...indentTable(optionRows(GLOBAL_OPTIONS.filter((o) => !own.has(o.name)))));
   return out.join('\n');
 }

@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 /**
  * The `weft` CLI: `weft [global options] RESOURCE VERB [ARGS] [options]`, `weft watch`,
- * `weft revision`. Dispatches to tools/cli/commands/*; exit codes: 0 ok, 1 API error, 2 usage.
+ * `weft revision`, `weft login|logout|catalog`. Dispatches to tools/cli/commands/*; exit codes:
+ * 0 ok, 1 API error, 2 usage.
  */
-import { parseArgs, suggest, UsageError, validate, type Parsed } from './args';
+import { parseArgs, Parsed, suggest, UsageError, validate } from './args';
 import type { Command, Resource } from './commands/common';
 import { floatingIpResource } from './commands/floating-ip';
+import { catalogCommand, loginCommand, logoutCommand, tokenResource } from './commands/identity-auth';
+import { endpointResource } from './commands/identity-endpoint';
+import { projectResource } from './commands/identity-project';
+import { roleResource } from './commands/identity-role';
+import { userResource } from './commands/identity-user';
 import { networkResource } from './commands/network';
 import { portResource } from './commands/port';
 import { routerResource } from './commands/router';
@@ -15,9 +21,23 @@ import { revisionCommand, watchCommand } from './commands/watch';
 import { createContext, GLOBAL_OPTIONS, resolveGlobals, type Output } from './context';
 import { describeFailure } from './errors';
 import { commandHelp, resourceHelp, topHelp } from './help';
+import { readSecretLine } from './prompt';
 
-export const RESOURCES: readonly Resource[] = [networkResource, subnetResource, portResource, routerResource, securityGroupResource, securityGroupRuleResource, floatingIpResource];
-export const COMMANDS: Readonly<Record<string, Command>> = { watch: watchCommand, revision: revisionCommand };
+export const RESOURCES: readonly Resource[] = [
+  networkResource,
+  subnetResource,
+  portResource,
+  routerResource,
+  securityGroupResource,
+  securityGroupRuleResource,
+  floatingIpResource,
+  projectResource,
+  userResource,
+  roleResource,
+  endpointResource,
+  tokenResource,
+];
+export const COMMANDS: Readonly<Record<string, Command>> = { watch: watchCommand, revision: revisionCommand, login: loginCommand, logout: logoutCommand, catalog: catalogCommand };
 
 function findResource(word: string): Resource | undefined {
   return RESOURCES.find((r) => r.name === word || r.aliases.includes(word));
@@ -40,6 +60,15 @@ function words(argv: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * The global options of a command's own stage, leaving out those the command redefines (e.g.
+ * `role add --project` names a project; it is not the development --project header).
+ */
+function globalsOf(parsed: Parsed, command: Command): Parsed {
+  const own = new Set(command.options.map((o) => o.name));
+  return new Parsed(new Map([...parsed.values].filter(([name]) => !own.has(name))), parsed.positionals);
+}
+
 /** Help for the deepest topic named in argv; unknown words fall back to the level above. */
 function help(topic: readonly string[]): string {
   const [first, second] = topic;
@@ -59,6 +88,8 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: O
   }
   const stages: Parsed[] = [];
   let url = '';
+  // The service a failure is reported against (its address for "cannot reach ...").
+  let target = (): [string, string] => [url || resolveGlobals(stages, env).url, 'network'];
   try {
     // Global options may come before the resource, between resource and verb, and after the verb.
     const s1 = parseArgs(argv, GLOBAL_OPTIONS, { stopAtPositional: true });
@@ -98,11 +129,12 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: O
       rest = s2.rest.slice(1);
     }
     const { parsed } = parseArgs(rest, [...GLOBAL_OPTIONS, ...command.options], { topic });
-    stages.push(parsed);
+    stages.push(globalsOf(parsed, command));
     validate(parsed, command, topic);
     const settings = resolveGlobals(stages, env);
     url = settings.url;
-    const ctx = createContext(settings, io);
+    const ctx = createContext(settings, io, env);
+    if (command.service === 'identity') target = () => [ctx.identityUrl, 'identity'];
     try {
       await command.run(ctx, parsed, topic);
     } finally {
@@ -110,7 +142,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: O
     }
     return 0;
   } catch (e) {
-    const failure = describeFailure(e, url || resolveGlobals(stages, env).url);
+    const failure = describeFailure(e, ...target());
     for (const line of failure.lines) io.err(line);
     return failure.exitCode;
   }
@@ -125,6 +157,7 @@ if (require.main === module) {
   const io: Output = {
     out: (text) => void process.stdout.write(`${text}\n`),
     err: (text) => void process.stderr.write(`${text}\n`),
+    readSecret: (prompt) => readSecretLine(prompt),
   };
   run(process.argv.slice(2), process.env, io).then(
     (code) => {

@@ -104,6 +104,24 @@ export class KeyRepository {
     return repo;
   }
 
+  /**
+   * Opens a repository another process (the identity service) created, for validating only;
+   * never initializes one. Throws KeyRepositoryError when it is missing or empty.
+   */
+  static async openExisting(dir: string): Promise<KeyRepository> {
+    let names: number[];
+    try {
+      names = await listKeyNames(dir);
+    } catch {
+      names = [];
+    }
+    if (names.length === 0) throw new KeyRepositoryError(`no token key repository at ${dir} (start the identity service first, or point auth.keysDir at its keys)`);
+    await checkNotShared(dir);
+    const repo = new KeyRepository(dir, randomBytes);
+    await repo.reload();
+    return repo;
+  }
+
   /** Keys for validation: primary first (it opens most tokens), secondaries newest first, staged last. */
   keys(): readonly FernetKey[] {
     return this.keyList;

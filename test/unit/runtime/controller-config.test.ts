@@ -7,7 +7,8 @@ import { ConfigError } from '../../../services/runtime/config';
 const DEFAULTS: ControllerConfig = {
   listen: '127.0.0.1:9696',
   dataDir: './data/network',
-  authMode: 'none',
+  authMode: 'token',
+  auth: { keysDir: './data/identity/keys', identityUrl: '127.0.0.1:5000' },
   logLevel: 'info',
   store: { sync: false, changeLogRetain: 100_000 },
   segments: {
@@ -58,7 +59,7 @@ describe('loadControllerConfig', () => {
       file({
         listen: '0.0.0.0:9000',
         dataDir: '/var/lib/weft',
-        auth: { mode: 'dev-headers' },
+        auth: { mode: 'none', keysDir: '/etc/weft/keys', identityUrl: '10.0.0.5:5000' },
         log: { level: 'debug' },
         store: { sync: true, changeLogRetain: 50 },
         segments: {
@@ -75,7 +76,8 @@ describe('loadControllerConfig', () => {
     expect(cfg).toEqual<ControllerConfig>({
       listen: '0.0.0.0:9000',
       dataDir: '/var/lib/weft',
-      authMode: 'dev-headers',
+      authMode: 'none',
+      auth: { keysDir: '/etc/weft/keys', identityUrl: '10.0.0.5:5000' },
       logLevel: 'debug',
       store: { sync: true, changeLogRetain: 50 },
       segments: {
@@ -96,14 +98,14 @@ describe('loadControllerConfig', () => {
     const cfg = loadControllerConfig(file({ listen: '0.0.0.0:9000', store: { sync: false, changeLogRetain: 50 }, log: { level: 'warn' } }), {
       WEFT_NETWORK_LISTEN: '10.0.0.1:7000',
       WEFT_NETWORK_DATA_DIR: '/tmp/weft-data',
-      WEFT_AUTH_MODE: 'dev-headers',
+      WEFT_AUTH_MODE: 'none',
       WEFT_LOG_LEVEL: 'error',
       WEFT_STORE_SYNC: 'true',
       WEFT_STORE_CHANGELOG_RETAIN: '1234',
     });
     expect(cfg.listen).toBe('10.0.0.1:7000');
     expect(cfg.dataDir).toBe('/tmp/weft-data');
-    expect(cfg.authMode).toBe('dev-headers');
+    expect(cfg.authMode).toBe('none');
     expect(cfg.logLevel).toBe('error');
     expect(cfg.store).toEqual({ sync: true, changeLogRetain: 1234 });
   });
@@ -113,6 +115,8 @@ describe('loadControllerConfig', () => {
       WEFT_NETWORK_LISTEN: 'listen',
       WEFT_NETWORK_DATA_DIR: 'dataDir',
       WEFT_AUTH_MODE: 'auth.mode',
+      WEFT_AUTH_KEYS_DIR: 'auth.keysDir',
+      WEFT_IDENTITY_URL: 'auth.identityUrl',
       WEFT_LOG_LEVEL: 'log.level',
       WEFT_STORE_SYNC: 'store.sync',
       WEFT_STORE_CHANGELOG_RETAIN: 'store.changeLogRetain',
@@ -162,7 +166,7 @@ describe('loadControllerConfig', () => {
       [
         'listen: expected host:port (port 0-65535) or unix:/path',
         'dataDir: expected a string, got 7',
-        'auth.mode: expected one of dev-headers, none, got "oauth"',
+        'auth.mode: expected one of token, none, got "oauth"',
         'log.level: expected one of debug, info, warn, error, got "verbose"',
         'store.sync: expected true or false, got "no"',
         'store.changeLogRetain: expected an integer in [10, 100000000], got 5',

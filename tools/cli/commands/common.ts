@@ -22,6 +22,8 @@ export interface Command {
   exclusive?: string[][];
   /** Extra lines for --help. */
   notes?: string[];
+  /** The service the command talks to (named in connection errors); default network. */
+  service?: 'network' | 'identity';
   run(ctx: Context, args: Parsed, topic: string): Promise<void>;
 }
 
@@ -78,7 +80,7 @@ export async function collect<T>(ctx: Context, args: Parsed, kind: string, fetch
   }
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type NamedKind = 'network' | 'subnet' | 'port' | 'router' | 'security group';
 

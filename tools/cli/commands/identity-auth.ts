@@ -1,0 +1,162 @@
+/** weft login | logout | token show|issue | catalog */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { IssueTokenResponse, TokenInfo } from '../../../proto/gen/weft/identity/v1/identity_service';
+import { Endpoint } from '../../../proto/gen/weft/identity/v1/resources';
+import { UsageError } from '../args';
+import type { Context } from '../context';
+import { isExpired, readTokenFile, removeTokenFile, writeTokenFile, type CachedToken } from '../credentials';
+import { CliError, isServiceError } from '../errors';
+import { jsonDoc, renderKeyValue } from '../format';
+import { printList, printOne, type Command, type Resource } from './common';
+import { cachedFrom, describeTokenInfo, issueWithPassword, LOGIN_EXCLUSIVE, LOGIN_OPTIONS, named, notLoggedIn, scopeFrom, whoami } from './identity-common';
+
+const USERNAME = { name: 'username', type: 'string', value: 'NAME', help: 'user name (or id)' } as const;
+
+function loginView(c: CachedToken, file: string, showToken: boolean): [string, string][] {
+  return [
+    ['user', named(c.userName, c.userId)],
+    ['project', c.projectId ? named(c.projectName, c.projectId) : '(unscoped)'],
+    ['roles', c.roles.join(', ')],
+    ['expires_at', c.expiresAt],
+    ['identity_url', c.identityUrl],
+    ['token_file', file],
+    ...(showToken ? ([['token', c.token]] as [string, string][]) : []),
+  ];
+}
+
+export const loginCommand: Command = {
+  summary: 'log in (password) and cache a token for the following commands',
+  service: 'identity',
+  positionals: [],
+  options: [{ ...USERNAME, required: true }, ...LOGIN_OPTIONS, { name: 'print-token', type: 'boolean', help: 'also print the token' }],
+  exclusive: LOGIN_EXCLUSIVE,
+  notes: [
+    'The token is cached in env WEFT_TOKEN_FILE (default ~/.config/weft/token.json, mode 0600) and sent',
+    'as "authorization: Bearer" by every command until it expires; env WEFT_TOKEN takes precedence.',
+  ],
+  async run(ctx, args, topic) {
+    const res = await issueWithPassword(ctx, args, topic);
+    const cached = cachedFrom(res, ctx.identityUrl);
+    writeTokenFile(ctx.tokenFile, cached, ctx.env);
+    if (ctx.env.WEFT_TOKEN) ctx.err('weft: note: WEFT_TOKEN is set, so commands use it instead of this login until it is unset');
+    const showToken = args.flag('print-token');
+    if (ctx.json) {
+      const { token, catalog: _catalog, ...rest } = cached;
+      ctx.out(jsonDoc({ ...rest, tokenFile: ctx.tokenFile, ...(showToken ? { token } : {}) }));
+    } else {
+      ctx.out(renderKeyValue(loginView(cached, ctx.tokenFile, showToken)));
+    }
+  },
+};
+
+export const logoutCommand: Command = {
+  summary: 'revoke the cached token and delete the token file',
+  service: 'identity',
+  positionals: [],
+  options: [],
+  async run(ctx) {
+    const file = ctx.tokenFile;
+    let cached: CachedToken | undefined;
+    try {
+      cached = readTokenFile(file, ctx.err);
+    } catch (e) {
+      if (!(e instanceof CliError)) throw e;
+      removeTokenFile(file);
+      if (!ctx.json) ctx.out(`Removed the unreadable token file ${file}`);
+      return;
+    }
+    if (!cached) {
+      if (!ctx.json) ctx.out(`Not logged in (no token file at ${file})`);
+      return;
+    }
+    let what = 'token revoked';
+    if (isExpired(cached)) {
+      what = 'the token had already expired';
+    } else {
+      try {
+        await ctx.identityWith({ token: cached.token }).revokeToken({ token: cached.token });
+      } catch (e) {
+        // Already revoked, or from an identity service that no longer knows its key: nothing to undo.
+        if (!isServiceError(e) || (e.code !== GrpcStatus.UNAUTHENTICATED && e.code !== GrpcStatus.NOT_FOUND)) throw e;
+        what = 'the token was no longer valid';
+      }
+    }
+    removeTokenFile(file);
+    if (!ctx.json) ctx.out(`Logged out ${cached.userName || cached.userId} (${what}); removed ${file}`);
+  },
+};
+
+/** The token the commands would use (WEFT_TOKEN or the cached login). */
+function currentToken(ctx: Context): string {
+  const token = ctx.auth().credentials.token;
+  if (!token) throw notLoggedIn();
+  return token;
+}
+
+const show: Command = {
+  summary: 'show what the current token says (validated by the identity service)',
+  service: 'identity',
+  positionals: [],
+  options: [],
+  async run(ctx) {
+    const token = currentToken(ctx);
+    const a = ctx.auth();
+    const info = (await ctx.identity.validateToken({ token })).info ?? TokenInfo.fromPartial({});
+    printOne(ctx, info, TokenInfo.toJSON, (i) => [...describeTokenInfo(i), ['source', a.source === 'env' ? 'env WEFT_TOKEN' : a.file], ['identity_url', ctx.identityUrl]]);
+  },
+};
+
+const issue: Command = {
+  summary: 'issue a new token (from the current one, or with --username and a password) without caching it',
+  service: 'identity',
+  positionals: [],
+  options: [
+    { ...USERNAME, help: 'authenticate this user with a password instead of the current token' },
+    ...LOGIN_OPTIONS,
+    { name: 'print', type: 'boolean', help: 'print only the token (for scripts)' },
+  ],
+  exclusive: LOGIN_EXCLUSIVE,
+  notes: ["Without --username the current token is rescoped (to --project, else to the current token's project)."],
+  async run(ctx, args, topic) {
+    let res: IssueTokenResponse;
+    if (args.has('username')) {
+      res = await issueWithPassword(ctx, args, topic);
+    } else {
+      if (args.has('password') || args.has('user-domain')) throw new UsageError('--password and --user-domain need --username', topic);
+      currentToken(ctx);
+      let scope = scopeFrom(args, topic);
+      if (!scope) {
+        const me = await whoami(ctx);
+        scope = me.projectId ? { projectId: me.projectId } : { unscoped: true };
+      }
+      res = await ctx.identity.issueToken({ method: { $case: 'token', value: {} }, scope });
+    }
+    if (args.flag('print')) {
+      ctx.out(res.token);
+      return;
+    }
+    printOne(ctx, res, IssueTokenResponse.toJSON, (r) => [['token', r.token], ...describeTokenInfo(r.info ?? TokenInfo.fromPartial({}))]);
+  },
+};
+
+export const tokenResource: Resource = {
+  name: 'token',
+  aliases: [],
+  summary: 'identity tokens',
+  verbs: { show, issue },
+};
+
+export const catalogCommand: Command = {
+  summary: 'list the service catalog (endpoints of every service)',
+  service: 'identity',
+  positionals: [],
+  options: [
+    { name: 'type', type: 'string', value: 'TYPE', help: 'only this service type, e.g. network' },
+    { name: 'region', type: 'string', value: 'REGION', help: 'only this region' },
+  ],
+  async run(ctx, args) {
+    const { endpoints } = await ctx.identity.listEndpoints({ serviceType: args.str('type') ?? '', region: args.str('region') ?? '' });
+    const sorted = [...endpoints].sort((a, b) => a.serviceType.localeCompare(b.serviceType) || a.region.localeCompare(b.region) || a.interface.localeCompare(b.interface));
+    printList(ctx, sorted, Endpoint.toJSON, ['TYPE', 'NAME', 'REGION', 'INTERFACE', 'ADDRESS'], (e) => [e.serviceType, e.serviceName, e.region, e.interface, e.address]);
+  },
+};
