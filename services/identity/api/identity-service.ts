@@ -10,7 +10,7 @@ import type { TokenPayload } from '../../../proto/gen/weft/identity/v1/token';
 import { UUID_RE, checkUpdateMask, Violations } from '../../../controller/domain/validate';
 import type { TokenAuthenticator } from '../../runtime/auth/token-authenticator';
 import type { Caller } from '../../runtime/caller';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, outOfRange, unauthenticated, WeftError } from '../../runtime/errors';
+import { alreadyExists, invalidArgument, notFound, outOfRange, unauthenticated, WeftError } from '../../runtime/errors';
 import type { PolicyEngine } from '../../runtime/policy/engine';
 import type { StreamHandler, UnaryHandler } from '../../runtime/server';
 import { hashPassword, verifyPassword } from '../passwords/hash';
@@ -523,7 +523,6 @@ export function identityHandlers(d: IdentityDeps): {
       }
     },
   };
-  void failedPrecondition;
   return { unary: unary as unknown as Record<string, UnaryHandler<never, unknown>>, streaming: streaming as unknown as Record<string, StreamHandler<never, unknown>> };
 }
 

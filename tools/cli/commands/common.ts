@@ -164,6 +164,23 @@ export function printList<T>(ctx: Context, items: readonly T[], toJSON: (v: T) =
   ctx.out(ctx.json ? jsonDoc(items.map(toJSON)) : renderTable(headers, items.map(row)));
 }
 
+/**
+ * The delete verb of a named network resource: resolve the id (or unique name), call the API with
+ * the optional expected --revision, report.
+ */
+export function deleteCommand(kind: NamedKind, summary: string, remove: (ctx: Context, req: { id: string; revisionNumber: number }) => Promise<unknown>): Command {
+  return {
+    summary,
+    positionals: ID_ARG,
+    options: [opt.revision],
+    async run(ctx, args) {
+      const id = await resolveId(ctx, kind, args.positional(0)!);
+      await remove(ctx, { id, revisionNumber: args.int('revision') ?? 0 });
+      printDeleted(ctx, kind, id);
+    },
+  };
+}
+
 export function printDeleted(ctx: Context, kind: string, id: string): void {
   if (!ctx.json) ctx.out(`Deleted ${kind} ${id}`);
 }

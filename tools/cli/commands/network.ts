@@ -13,14 +13,12 @@ import {
   LIST_OPTIONS,
   Mask,
   opt,
-  printDeleted,
   printList,
   printOne,
   resolveId,
   trailer,
   type Command,
-  type Resource,
-} from './common';
+  type Resource, deleteCommand } from './common';
 
 export function segmentText(s: Segment): string {
   return [networkTypeName(s.networkType), s.physicalNetwork, s.segmentationId ? String(s.segmentationId) : ''].filter((x) => x).join(' ');
@@ -175,16 +173,7 @@ const update: Command = {
   },
 };
 
-const del: Command = {
-  summary: 'delete a network (and its subnets; it must have no ports)',
-  positionals: ID_ARG,
-  options: [opt.revision],
-  async run(ctx, args) {
-    const id = await resolveId(ctx, 'network', args.positional(0)!);
-    await ctx.api.deleteNetwork({ id, revisionNumber: args.int('revision') ?? 0 });
-    printDeleted(ctx, 'network', id);
-  },
-};
+const del: Command = deleteCommand('network', 'delete a network (and its subnets; it must have no ports)', (ctx, req) => ctx.api.deleteNetwork(req));
 
 export const networkResource: Resource = {
   name: 'network',

@@ -13,15 +13,13 @@ import {
   LIST_OPTIONS,
   Mask,
   opt,
-  printDeleted,
   printList,
   printOne,
   resolveId,
   resolveOpt,
   trailer,
   type Command,
-  type Resource,
-} from './common';
+  type Resource, deleteCommand } from './common';
 
 export function describePort(p: Port): [string, string][] {
   const b = p.binding;
@@ -267,16 +265,7 @@ const update: Command = {
   },
 };
 
-const del: Command = {
-  summary: 'delete a port',
-  positionals: ID_ARG,
-  options: [opt.revision],
-  async run(ctx, args) {
-    const id = await resolveId(ctx, 'port', args.positional(0)!);
-    await ctx.api.deletePort({ id, revisionNumber: args.int('revision') ?? 0 });
-    printDeleted(ctx, 'port', id);
-  },
-};
+const del: Command = deleteCommand('port', 'delete a port', (ctx, req) => ctx.api.deletePort(req));
 
 export const portResource: Resource = {
   name: 'port',

@@ -15,14 +15,12 @@ import {
   Mask,
   opt,
   parseRoute,
-  printDeleted,
   printList,
   printOne,
   resolveId,
   trailer,
   type Command,
-  type Resource,
-} from './common';
+  type Resource, deleteCommand } from './common';
 
 export function describeRouter(r: Router): [string, string][] {
   const gw = r.externalGateway;
@@ -157,16 +155,7 @@ const update: Command = {
   },
 };
 
-const del: Command = {
-  summary: 'delete a router (it must have no interfaces)',
-  positionals: ID_ARG,
-  options: [opt.revision],
-  async run(ctx, args) {
-    const id = await resolveId(ctx, 'router', args.positional(0)!);
-    await ctx.api.deleteRouter({ id, revisionNumber: args.int('revision') ?? 0 });
-    printDeleted(ctx, 'router', id);
-  },
-};
+const del: Command = deleteCommand('router', 'delete a router (it must have no interfaces)', (ctx, req) => ctx.api.deleteRouter(req));
 
 const IFACE_ARGS = {
   positionals: [{ name: 'ROUTER', required: true, help: 'router id or name' }],

@@ -13,15 +13,13 @@ import {
   Mask,
   opt,
   parseRoute,
-  printDeleted,
   printList,
   printOne,
   resolveId,
   resolveOpt,
   trailer,
   type Command,
-  type Resource,
-} from './common';
+  type Resource, deleteCommand } from './common';
 
 export function describeSubnet(s: Subnet): [string, string][] {
   return [
@@ -199,16 +197,7 @@ const update: Command = {
   },
 };
 
-const del: Command = {
-  summary: 'delete a subnet',
-  positionals: ID_ARG,
-  options: [opt.revision],
-  async run(ctx, args) {
-    const id = await resolveId(ctx, 'subnet', args.positional(0)!);
-    await ctx.api.deleteSubnet({ id, revisionNumber: args.int('revision') ?? 0 });
-    printDeleted(ctx, 'subnet', id);
-  },
-};
+const del: Command = deleteCommand('subnet', 'delete a subnet', (ctx, req) => ctx.api.deleteSubnet(req));
 
 export const subnetResource: Resource = {
   name: 'subnet',
