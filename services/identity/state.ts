@@ -4,7 +4,7 @@
  * against an in-memory mirror, group-committed LevelDB batches; see services/runtime/store/kv.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { Domain, Endpoint, Project, RevocationEvent, Role, User } from '../../proto/gen/weft/identity/v1/resources';
+import { ApplicationCredential, Domain, Endpoint, Project, RevocationEvent, Role, User } from '../../proto/gen/weft/identity/v1/resources';
 import { WatchRevocationEventsResponse } from '../../proto/gen/weft/identity/v1/identity_service';
 import { RevocationSet } from '../runtime/auth/revocations';
 import { ChangeLog } from '../runtime/store/changelog';
@@ -32,6 +32,8 @@ export class IdentityState {
   readonly users = new Table<User>('user', User, { domain: (u) => [u.domainId] });
   readonly roles = new Table<Role>('role', Role, { all: () => ['*'] });
   readonly endpoints = new Table<Endpoint>('endpoint', Endpoint, { all: () => ['*'] });
+  /** Secrets are stored as "sha256:<hex>" in the secret field and stripped on output. */
+  readonly appCreds = new Table<ApplicationCredential>('appcred', ApplicationCredential, { user: (a) => [a.userId] });
   /** actor → target → role ids. */
   private readonly grants = new Map<string, Map<string, Set<string>>>();
   readonly revocations = new RevocationSet();

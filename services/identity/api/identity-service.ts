@@ -16,6 +16,7 @@ import type { StreamHandler, UnaryHandler } from '../../runtime/server';
 import { hashPassword, verifyPassword } from '../passwords/hash';
 import type { LockoutTracker } from '../passwords/lockout';
 import type { IdentityState } from '../state';
+import { applicationCredentialHandlers } from './application-credentials';
 import { issueToken, newAuditId, type IssuingKeys } from '../tokens/token-codec';
 import { decodePageToken, encodePageToken, pageSize } from '../../../controller/api/paging';
 import type { Identified, Table } from '../../runtime/store/table';
@@ -179,6 +180,11 @@ export function identityHandlers(d: IdentityDeps): {
       const u = state.users.get(txn, r.id);
       if (!u) throw notFound('user', r.id);
       for (const g of [...state.allGrants()].filter((g) => g.actor === `user:${u.id}`)) state.deleteGrant(txn, g);
+      // The user's application credentials go too (their tokens fall under the user revocation).
+      for (const a of [...state.appCreds.all(state.kv)].filter((x) => x.userId === u.id)) {
+        state.appCreds.delete(txn, a);
+        txn.del(state.nameKey('appcred', a.userId, a.name));
+      }
       txn.del(state.nameKey('user', u.domainId, u.name));
       state.users.delete(txn, u);
       revoke({ kind: RevocationKind.REVOCATION_KIND_USER, userId: u.id, auditId: '', projectId: '', appCredId: '', issuedBeforeMs: now().getTime() + 1, expiresAtMs: now().getTime() + d.tokenTtlMs });
@@ -266,6 +272,8 @@ export function identityHandlers(d: IdentityDeps): {
     return names.sort();
   };
 
+  const appCreds = applicationCredentialHandlers({ state, authorize, roleNames, tokenTtlMs: d.tokenTtlMs });
+
   const tokenInfo = (p: TokenPayload): M.TokenInfo => ({
     userId: p.userId,
     userName: state.users.get(state.kv, p.userId)?.name ?? '',
@@ -297,20 +305,27 @@ export function identityHandlers(d: IdentityDeps): {
     return projectId;
   };
 
-  const issue = (user: User, projectId: string, methods: string[], auditChain: string[], expiresAtMs?: number): M.IssueTokenResponse => {
+  const issue = (
+    user: User,
+    projectId: string,
+    methods: string[],
+    auditChain: string[],
+    expiresAtMs?: number,
+    appCred?: { id: string; roles: string[] },
+  ): M.IssueTokenResponse => {
     const t = now().getTime();
     const payload: TokenPayload = {
       version: 0,
       userId: user.id,
       projectId,
       domainId: user.domainId,
-      roles: projectId ? roleNames(user.id, projectId) : [],
+      roles: appCred ? appCred.roles : projectId ? roleNames(user.id, projectId) : [],
       methods,
       issuedAtMs: t,
       expiresAtMs: Math.min(expiresAtMs ?? Infinity, t + d.tokenTtlMs),
       auditId: newAuditId(),
       auditChain,
-      appCredId: '',
+      appCredId: appCred?.id ?? '',
     };
     const token = issueToken(payload, d.keys, state.clock);
     const catalog: Endpoint[] = [];
@@ -358,7 +373,7 @@ export function identityHandlers(d: IdentityDeps): {
       // A rescoped token never outlives the one it came from.
       return issue(user, resolveScope(user, r.scope), [...new Set([...tc.token.methods, 'token'])], [tc.token.auditId, ...tc.token.auditChain], tc.token.expiresAtMs);
     }
-    throw new WeftError(Status.UNIMPLEMENTED, 'application credential authentication is not implemented yet');
+    return appCreds.issue(method.value, (user, projectId, roles, credId, expiresAtMs) => issue(user, projectId, ['application_credential'], [], expiresAtMs, { id: credId, roles }));
   };
 
   const validateTokenHandler = async (r: M.ValidateTokenRequest, c: Caller): Promise<M.ValidateTokenResponse> => {
@@ -457,10 +472,10 @@ export function identityHandlers(d: IdentityDeps): {
     CreateRoleAssignment: createRoleAssignment,
     DeleteRoleAssignment: deleteRoleAssignment,
     ListRoleAssignments: listRoleAssignments,
-    CreateApplicationCredential: unimplemented('application credentials'),
-    GetApplicationCredential: unimplemented('application credentials'),
-    ListApplicationCredentials: unimplemented('application credentials'),
-    DeleteApplicationCredential: unimplemented('application credentials'),
+    CreateApplicationCredential: appCreds.create,
+    GetApplicationCredential: appCreds.get,
+    ListApplicationCredentials: appCreds.list,
+    DeleteApplicationCredential: appCreds.remove,
     IssueToken: issueTokenHandler,
     ValidateToken: validateTokenHandler,
     RevokeToken: revokeTokenHandler,

@@ -119,6 +119,31 @@ describe('identity service', () => {
     await expect(id.anon().issueToken(pw('carol', 'new-secret', 'proj-c'))).resolves.toBeDefined();
   });
 
+  it('issues tokens from application credentials with delegated roles, and revokes them on delete', async () => {
+    const p = await userOn('proj-ac', 'ava');
+    await admin.createRoleAssignment({ assignment: { userId: p.userId, projectId: p.projectId, roleId: readerRoleId } });
+    const ava = id.withToken((await id.anon().issueToken(pw('ava', 'pw-ava', 'proj-ac'))).token);
+    const cred = await ava.createApplicationCredential({ applicationCredential: { name: 'ci', roles: ['reader'] } });
+    expect(cred.secret.length).toBeGreaterThan(30);
+    expect(cred.roles).toEqual(['reader']);
+    expect((await ava.getApplicationCredential({ id: cred.id })).secret).toBe('');
+    expect((await failure(ava.createApplicationCredential({ applicationCredential: { name: 'too-much', roles: ['admin'] } }))).fields).toEqual(['application_credential.roles[0]']);
+    const viaCred = await id.anon().issueToken({ method: { $case: 'applicationCredential', value: { id: cred.id, secret: cred.secret } } });
+    expect(viaCred.info!.roles).toEqual(['reader']);
+    expect(viaCred.info!.methods).toEqual(['application_credential']);
+    expect(viaCred.info!.projectId).toBe(p.projectId);
+    const wrong = await failure(id.anon().issueToken({ method: { $case: 'applicationCredential', value: { id: cred.id, secret: cred.secret.slice(0, -1) + 'x' } } }));
+    expect(wrong.code).toBe(status.UNAUTHENTICATED);
+    // Another user cannot see it.
+    await userOn('proj-ac2', 'ben');
+    const ben = id.withToken((await id.anon().issueToken(pw('ben', 'pw-ben', 'proj-ac2'))).token);
+    expect((await failure(ben.getApplicationCredential({ id: cred.id }))).code).toBe(status.NOT_FOUND);
+    expect((await ava.listApplicationCredentials({})).applicationCredentials.map((a) => a.id)).toEqual([cred.id]);
+    await ava.deleteApplicationCredential({ id: cred.id });
+    expect((await failure(id.withToken(viaCred.token).listRoles({}))).code).toBe(status.UNAUTHENTICATED);
+    expect((await failure(id.anon().issueToken({ method: { $case: 'applicationCredential', value: { id: cred.id, secret: cred.secret } } }))).code).toBe(status.UNAUTHENTICATED);
+  });
+
   it('answers bad input with field violations and changes nothing', async () => {
     const bad = await failure(admin.createUser({ user: { name: '', tags: ['a,b'] } }));
     expect(bad.code).toBe(status.INVALID_ARGUMENT);
