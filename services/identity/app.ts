@@ -64,6 +64,9 @@ export async function startIdentity(config: IdentityConfig, logger: Logger, onFa
     defaultDomainId: boot.defaultDomainId,
   });
   server.addService(IdentityServiceService, 'weft.identity.v1.IdentityService', unary, streaming);
+  // weft-keys rotates on disk; re-read so new tokens use the new primary and pruned keys stop working.
+  const keyReload = setInterval(() => keys.reload().catch((err: unknown) => logger.warn('key repository reload failed', { error: err })), config.keyReloadSeconds * 1000);
+  keyReload.unref();
   const port = await server.listen(config.listen);
   logger.info('identity service listening', { address: config.listen, port, bootstrap_created: boot.created });
   return {
@@ -72,6 +75,7 @@ export async function startIdentity(config: IdentityConfig, logger: Logger, onFa
     keys,
     generatedAdminPassword: generated,
     async stop(graceMs = 10_000) {
+      clearInterval(keyReload);
       await server.drain(graceMs);
       await state.feed.idle();
       await kv.close();

@@ -13,6 +13,8 @@ export interface IdentityConfig {
   logLevel: LogLevel;
   tokenTtlSeconds: number;
   maxActiveKeys: number;
+  /** How often the key repository is re-read to pick up rotations done by weft-keys. */
+  keyReloadSeconds: number;
   lockout: { maxFailures: number; lockoutSeconds: number };
   /** scrypt cost as log2(N); tests lower it, production keeps the default. */
   scryptLn: number;
@@ -43,6 +45,7 @@ export function loadIdentityConfig(file: string | undefined, env: NodeJS.Process
     logLevel: r.oneOf('log.level', 'info', ['debug', 'info', 'warn', 'error'] as const),
     tokenTtlSeconds: r.number('tokenTtlSeconds', 3600, 30, 7 * 24 * 3600),
     maxActiveKeys: r.number('maxActiveKeys', 3, 3, 100),
+    keyReloadSeconds: r.number('keyReloadSeconds', 5, 1, 3600),
     lockout: { maxFailures: r.number('lockout.maxFailures', 5, 1, 1000), lockoutSeconds: r.number('lockout.lockoutSeconds', 300, 1, 86400) },
     scryptLn: r.number('scryptLn', 15, 10, 20),
     bootstrap: {
