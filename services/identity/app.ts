@@ -13,6 +13,7 @@ import { loadPolicy } from '../runtime/policy/load';
 import { RpcServer } from '../runtime/server';
 import { KvStore } from '../runtime/store/kv';
 import { bootstrap, identityHandlers } from './api/identity-service';
+import { ensureEndpoints } from './catalog';
 import type { IdentityConfig } from './config';
 import { LockoutTracker } from './passwords/lockout';
 import { IDENTITY_POLICY_DEFAULTS } from './policy';
@@ -42,6 +43,8 @@ export async function startIdentity(config: IdentityConfig, logger: Logger, onFa
   if (!adminPassword) adminPassword = generated = randomBytes(18).toString('base64url');
   const boot = await bootstrap(state, { ...config.bootstrap, adminPassword, scryptLn: config.scryptLn });
   if (!boot.created) generated = undefined;
+  const published = await ensureEndpoints(state, config.bootstrap.endpoints);
+  if (published > 0) logger.info('catalog endpoints published', { count: published });
   const { engine, warnings } = loadPolicy({ defaults: { ...BASE_RULES, ...IDENTITY_POLICY_DEFAULTS }, overrideFile: config.policyFile || undefined });
   for (const w of warnings) logger.warn(w);
   const revocations: RevocationSet = state.revocations;

@@ -4,6 +4,7 @@
  */
 import { applyEnv, ConfigReader, readConfigFile } from '../runtime/config';
 import type { LogLevel } from '../runtime/log';
+import type { DeclaredEndpoint } from './catalog';
 
 export interface IdentityConfig {
   listen: string;
@@ -18,7 +19,7 @@ export interface IdentityConfig {
   lockout: { maxFailures: number; lockoutSeconds: number };
   /** scrypt cost as log2(N); tests lower it, production keeps the default. */
   scryptLn: number;
-  bootstrap: { adminPassword: string; adminUser: string; adminProject: string; region: string };
+  bootstrap: { adminPassword: string; adminUser: string; adminProject: string; region: string; endpoints: DeclaredEndpoint[] };
   policyFile: string;
   store: { sync: boolean };
 }
@@ -30,6 +31,7 @@ export const ENV: Record<string, string> = {
   WEFT_LOG_LEVEL: 'log.level',
   WEFT_TOKEN_TTL_SECONDS: 'tokenTtlSeconds',
   WEFT_ADMIN_PASSWORD: 'bootstrap.adminPassword',
+  WEFT_BOOTSTRAP_ENDPOINTS: 'bootstrap.endpoints',
   WEFT_IDENTITY_SCRYPT_LN: 'scryptLn',
   WEFT_IDENTITY_POLICY_FILE: 'policyFile',
 };
@@ -53,10 +55,32 @@ export function loadIdentityConfig(file: string | undefined, env: NodeJS.Process
       adminUser: r.string('bootstrap.adminUser', 'admin'),
       adminProject: r.string('bootstrap.adminProject', 'admin'),
       region: r.string('bootstrap.region', 'RegionOne'),
+      endpoints: [],
     },
     policyFile: r.string('policyFile', ''),
     store: { sync: r.boolean('store.sync', false) },
   };
+  const eps = r.raw('bootstrap.endpoints');
+  if (eps !== undefined) {
+    if (!Array.isArray(eps)) r.fail('bootstrap.endpoints: expected a list of {serviceType, address, serviceName?, region?, interface?}');
+    else
+      eps.forEach((e: unknown, i) => {
+        const o = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
+        if (typeof o.serviceType !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(o.serviceType) || typeof o.address !== 'string' || !o.address) {
+          r.fail(`bootstrap.endpoints[${i}]: needs serviceType (lowercase) and address`);
+          return;
+        }
+        const iface = typeof o.interface === 'string' ? o.interface : 'public';
+        if (!['public', 'internal', 'admin'].includes(iface)) r.fail(`bootstrap.endpoints[${i}].interface: expected public, internal or admin`);
+        cfg.bootstrap.endpoints.push({
+          serviceType: o.serviceType,
+          address: o.address,
+          serviceName: typeof o.serviceName === 'string' ? o.serviceName : `weft-${o.serviceType}`,
+          region: typeof o.region === 'string' ? o.region : cfg.bootstrap.region,
+          interface: iface,
+        });
+      });
+  }
   r.done();
   return cfg;
 }

@@ -23,7 +23,16 @@ const parts: Part[] = [
   {
     name: 'identity',
     script: path.join(root, 'dist', 'services', 'identity', 'main.js'),
-    env: { WEFT_IDENTITY_LISTEN: identityListen, WEFT_IDENTITY_DATA_DIR: path.join(dataRoot, 'identity'), WEFT_IDENTITY_KEYS_DIR: keysDir },
+    env: {
+      WEFT_IDENTITY_LISTEN: identityListen,
+      WEFT_IDENTITY_DATA_DIR: path.join(dataRoot, 'identity'),
+      WEFT_IDENTITY_KEYS_DIR: keysDir,
+      // The catalog every login returns: clients find the services from it.
+      WEFT_BOOTSTRAP_ENDPOINTS: JSON.stringify([
+        { serviceType: 'identity', address: identityListen },
+        { serviceType: 'network', address: networkListen },
+      ]),
+    },
   },
   {
     name: 'network',

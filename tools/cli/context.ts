@@ -33,6 +33,8 @@ export interface GlobalSettings {
   credentials: Credentials;
   /** --project or --roles was given on the command line (then they go along with a token too). */
   explicitDev: boolean;
+  /** --url or WEFT_NETWORK_URL was given; otherwise the cached login's catalog may name the service. */
+  urlExplicit?: boolean;
 }
 
 /** Later sources win: each parsed stage (outermost first), then the environment, then defaults. */
@@ -44,6 +46,7 @@ export function resolveGlobals(stages: readonly Parsed[], env: NodeJS.ProcessEnv
   };
   return {
     url: last('url') ?? (env.WEFT_NETWORK_URL || DEFAULT_URL),
+    urlExplicit: last('url') !== undefined || !!env.WEFT_NETWORK_URL,
     identityUrl: last('identity-url') ?? (env.WEFT_IDENTITY_URL || undefined),
     json: stages.some((s) => s.flag('json')),
     credentials: credentialsFrom(last('project'), last('roles'), env),
@@ -102,6 +105,15 @@ function withDeadline<T extends object>(api: T, deadlineMs: number): T {
   });
 }
 
+/** The address of a service type in a cached catalog (public interface preferred). */
+export function catalogAddress(catalog: readonly unknown[] | undefined, serviceType: string): string | undefined {
+  const eps = (catalog ?? []).filter((e): e is { serviceType: string; address: string; interface?: string } => {
+    const o = e as { serviceType?: unknown; address?: unknown };
+    return typeof o === 'object' && o !== null && o.serviceType === serviceType && typeof o.address === 'string';
+  });
+  return (eps.find((e) => (e.interface ?? 'public') === 'public') ?? eps[0])?.address;
+}
+
 export function createContext(settings: GlobalSettings, io: Output, env: NodeJS.ProcessEnv = process.env): Context {
   let client: NetworkApi | undefined;
   let identity: IdentityApi | undefined;
@@ -111,9 +123,10 @@ export function createContext(settings: GlobalSettings, io: Output, env: NodeJS.
   const tokenFile = tokenFilePath(env);
   const auth = (): ResolvedCredentials => (resolved ??= resolveCredentials({ dev: settings.credentials, explicitDev: settings.explicitDev, env, warn: io.err }));
   const idUrl = (): string => (identityUrl ??= settings.identityUrl ?? (peekTokenFile(tokenFile)?.identityUrl || DEFAULT_IDENTITY_URL));
+  const networkUrl = settings.urlExplicit === false ? (catalogAddress(peekTokenFile(tokenFile)?.catalog, 'network') ?? settings.url) : settings.url;
   return {
     ...io,
-    url: settings.url,
+    url: networkUrl,
     json: settings.json,
     env,
     tokenFile,
@@ -121,7 +134,7 @@ export function createContext(settings: GlobalSettings, io: Output, env: NodeJS.
       return idUrl();
     },
     get api(): NetworkApi {
-      client ??= withDeadline(connectNetwork(settings.url, auth().credentials), CALL_DEADLINE_MS);
+      client ??= withDeadline(connectNetwork(networkUrl, auth().credentials), CALL_DEADLINE_MS);
       return client;
     },
     get identity(): IdentityApi {

@@ -117,6 +117,10 @@ export class KvStore {
   commit(txn: Txn, onDurable?: () => void): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     const t = txn as TxnImpl;
+    if (t.ops.length === 0) {
+      // Nothing to write: durable as soon as everything before it is.
+      return this.settled().then(() => onDurable?.());
+    }
     for (const [k, v] of t.overlay) {
       if (v === null) this.mirror.delete(k);
       else this.mirror.set(k, v);

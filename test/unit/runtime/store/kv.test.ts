@@ -388,3 +388,19 @@ describe('KvStore', () => {
     });
   });
 });
+
+describe('KvStore empty commits', () => {
+  const tmp = new TmpKv();
+  afterAll(() => tmp.cleanup());
+  test('a txn with no writes resolves (after earlier commits) instead of waiting forever', async () => {
+    const kv = await tmp.openStore();
+    const t1 = kv.begin();
+    t1.put('r/x/1', buf('1'));
+    const first = kv.commit(t1);
+    let hook = false;
+    await kv.commit(kv.begin(), () => (hook = true));
+    expect(hook).toBe(true);
+    await first;
+    await tmp.close(kv);
+  });
+});
