@@ -4,7 +4,7 @@
  * against an in-memory mirror, group-committed LevelDB batches; see services/runtime/store/kv.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { ApplicationCredential, Domain, Endpoint, Project, RevocationEvent, Role, User } from '../../proto/gen/weft/identity/v1/resources';
+import { ApplicationCredential, Domain, Endpoint, Group, Project, RevocationEvent, Role, User } from '../../proto/gen/weft/identity/v1/resources';
 import { WatchRevocationEventsResponse } from '../../proto/gen/weft/identity/v1/identity_service';
 import { RevocationSet } from '../runtime/auth/revocations';
 import { ChangeLog } from '../runtime/store/changelog';
@@ -14,6 +14,8 @@ import type { Clock } from './tokens/token-codec';
 
 const ASSIGN_PREFIX = 'a/asg/';
 const REVOKE_PREFIX = 'a/revoke/';
+/** Group membership: `a/member/<groupId>/<userId>` (ids are server-made UUIDs, free of "/"). */
+const MEMBER_PREFIX = 'a/member/';
 
 /** A role grant, keyed as actor/target/role. */
 export interface Grant {
@@ -26,16 +28,26 @@ function grantKey(g: Grant): string {
   return `${ASSIGN_PREFIX}${g.actor}/${g.target}/${g.roleId}`;
 }
 
+function memberKey(groupId: string, userId: string): string {
+  return `${MEMBER_PREFIX}${groupId}/${userId}`;
+}
+
+const NO_IDS: ReadonlySet<string> = new Set();
+
 export class IdentityState {
   readonly domains = new Table<Domain>('domain', Domain, { all: () => ['*'] });
   readonly projects = new Table<Project>('project', Project, { domain: (p) => [p.domainId] });
   readonly users = new Table<User>('user', User, { domain: (u) => [u.domainId] });
+  readonly groups = new Table<Group>('group', Group, { domain: (g) => [g.domainId] });
   readonly roles = new Table<Role>('role', Role, { all: () => ['*'] });
   readonly endpoints = new Table<Endpoint>('endpoint', Endpoint, { all: () => ['*'] });
   /** Secrets are stored as "sha256:<hex>" in the secret field and stripped on output. */
   readonly appCreds = new Table<ApplicationCredential>('appcred', ApplicationCredential, { user: (a) => [a.userId] });
   /** actor → target → role ids. */
   private readonly grants = new Map<string, Map<string, Set<string>>>();
+  /** group → member user ids, and its mirror user → group ids (both from the `a/member/` keys). */
+  private readonly membersByGroup = new Map<string, Set<string>>();
+  private readonly groupsByUser = new Map<string, Set<string>>();
   readonly revocations = new RevocationSet();
   readonly feed: ChangeLog<WatchRevocationEventsResponse>;
 
@@ -51,6 +63,10 @@ export class IdentityState {
     for (const [key] of this.kv.peekPrefix(ASSIGN_PREFIX)) {
       const [actor, target, roleId] = key.slice(ASSIGN_PREFIX.length).split('/');
       this.applyGrant({ actor, target, roleId }, true);
+    }
+    for (const [key] of this.kv.peekPrefix(MEMBER_PREFIX)) {
+      const [groupId, userId] = key.slice(MEMBER_PREFIX.length).split('/');
+      this.applyMember(groupId, userId, true);
     }
     for (const [, value] of this.kv.peekPrefix(REVOKE_PREFIX)) this.revocations.add(RevocationEvent.decode(value));
     this.revocations.prune(this.clock.now().getTime());
@@ -102,9 +118,78 @@ export class IdentityState {
     for (const [actor, targets] of this.grants) for (const [target, roles] of targets) for (const roleId of roles) yield { actor, target, roleId };
   }
 
+  /** Every grant of one actor ("user:<id>" or "group:<id>"). */
+  actorGrants(actor: string): Grant[] {
+    const out: Grant[] = [];
+    for (const [target, roles] of this.grants.get(actor) ?? []) for (const roleId of roles) out.push({ actor, target, roleId });
+    return out;
+  }
+
+  /** Targets on which an actor holds at least one role. */
+  actorTargets(actor: string): string[] {
+    return [...(this.grants.get(actor)?.keys() ?? [])];
+  }
+
   /** Role ids a user holds directly on a target. */
   directRoleIds(userId: string, target: string): Set<string> {
     return new Set(this.grants.get(`user:${userId}`)?.get(target) ?? []);
+  }
+
+  /** Role ids a user holds on a target: direct grants plus the grants of every group they are in. */
+  effectiveRoleIds(userId: string, target: string): Set<string> {
+    const out = this.directRoleIds(userId, target);
+    for (const groupId of this.groupsByUser.get(userId) ?? []) for (const roleId of this.grants.get(`group:${groupId}`)?.get(target) ?? []) out.add(roleId);
+    return out;
+  }
+
+  // ---- group membership ----
+
+  private applyMember(groupId: string, userId: string, add: boolean): void {
+    const link = (map: Map<string, Set<string>>, from: string, to: string): void => {
+      let set = map.get(from);
+      if (add) {
+        if (!set) map.set(from, (set = new Set()));
+        set.add(to);
+      } else if (set) {
+        set.delete(to);
+        if (set.size === 0) map.delete(from);
+      }
+    };
+    link(this.membersByGroup, groupId, userId);
+    link(this.groupsByUser, userId, groupId);
+  }
+
+  isMember(groupId: string, userId: string): boolean {
+    return this.membersByGroup.get(groupId)?.has(userId) ?? false;
+  }
+
+  /** Member user ids of a group (a live view: copy it before changing memberships). */
+  groupMembers(groupId: string): ReadonlySet<string> {
+    return this.membersByGroup.get(groupId) ?? NO_IDS;
+  }
+
+  /** Group ids a user belongs to (a live view: copy it before changing memberships). */
+  userGroups(userId: string): ReadonlySet<string> {
+    return this.groupsByUser.get(userId) ?? NO_IDS;
+  }
+
+  addMember(txn: Txn, groupId: string, userId: string): void {
+    if (this.isMember(groupId, userId)) return;
+    txn.put(memberKey(groupId, userId), Buffer.alloc(0));
+    this.applyMember(groupId, userId, true);
+    txn.onAbort(() => this.applyMember(groupId, userId, false));
+  }
+
+  removeMember(txn: Txn, groupId: string, userId: string): void {
+    if (!this.isMember(groupId, userId)) return;
+    txn.del(memberKey(groupId, userId));
+    this.applyMember(groupId, userId, false);
+    txn.onAbort(() => this.applyMember(groupId, userId, true));
+  }
+
+  /** Drops every membership of a user (user deletion). */
+  removeUserMemberships(txn: Txn, userId: string): void {
+    for (const groupId of [...this.userGroups(userId)]) this.removeMember(txn, groupId, userId);
   }
 
   // ---- mutations ----

@@ -1,7 +1,8 @@
 /**
  * gRPC handlers of weft.identity.v1.IdentityService. Resource CRUD for domains, projects, users
  * and roles, role assignments, tokens (issue / validate / revoke), the endpoint catalog and the
- * revocation feed. Groups and application credentials answer UNIMPLEMENTED until they land.
+ * revocation feed. Groups (groups.ts) and application credentials (application-credentials.ts)
+ * live in their own modules.
  */
 import { status as Status } from '@grpc/grpc-js';
 import type * as M from '../../../proto/gen/weft/identity/v1/identity_service';
@@ -17,6 +18,7 @@ import { hashPassword, verifyPassword } from '../passwords/hash';
 import type { LockoutTracker } from '../passwords/lockout';
 import type { IdentityState } from '../state';
 import { applicationCredentialHandlers } from './application-credentials';
+import { assignmentsOf, grantHolders, groupHandlers, revokeLostRoles } from './groups';
 import { issueToken, newAuditId, type IssuingKeys } from '../tokens/token-codec';
 import { decodePageToken, encodePageToken, pageSize } from '../../../controller/api/paging';
 import type { Identified, Table } from '../../runtime/store/table';
@@ -179,7 +181,8 @@ export function identityHandlers(d: IdentityDeps): {
     await state.mutate((txn, revoke) => {
       const u = state.users.get(txn, r.id);
       if (!u) throw notFound('user', r.id);
-      for (const g of [...state.allGrants()].filter((g) => g.actor === `user:${u.id}`)) state.deleteGrant(txn, g);
+      for (const g of state.actorGrants(`user:${u.id}`)) state.deleteGrant(txn, g);
+      state.removeUserMemberships(txn, u.id);
       // The user's application credentials go too (their tokens fall under the user revocation).
       for (const a of [...state.appCreds.all(state.kv)].filter((x) => x.userId === u.id)) {
         state.appCreds.delete(txn, a);
@@ -218,15 +221,15 @@ export function identityHandlers(d: IdentityDeps): {
     v.check(!!x.userId !== !!x.groupId, 'assignment.user_id', 'give exactly one of user_id or group_id');
     v.check(!!x.projectId !== !!x.domainId, 'assignment.project_id', 'give exactly one of project_id or domain_id');
     v.check(UUID_RE.test(x.roleId ?? ''), 'assignment.role_id', 'must be a role id');
-    if (x.groupId) v.add('assignment.group_id', 'group assignments are not implemented yet');
     v.throwIfAny();
-    return { actor: `user:${x.userId}`, target: x.projectId ? `project:${x.projectId}` : `domain:${x.domainId}`, roleId: x.roleId };
+    return { actor: x.userId ? `user:${x.userId}` : `group:${x.groupId}`, target: x.projectId ? `project:${x.projectId}` : `domain:${x.domainId}`, roleId: x.roleId };
   };
   const createRoleAssignment = async (r: M.CreateRoleAssignmentRequest, c: Caller): Promise<RoleAssignment> => {
     authorize('create_role_assignment', c);
     const g = grantOf(r.assignment);
     await state.mutate((txn) => {
-      if (!state.users.get(txn, r.assignment!.userId)) throw notFound('user', r.assignment!.userId);
+      if (r.assignment!.userId && !state.users.get(txn, r.assignment!.userId)) throw notFound('user', r.assignment!.userId);
+      if (r.assignment!.groupId && !state.groups.get(txn, r.assignment!.groupId)) throw notFound('group', r.assignment!.groupId);
       if (!state.roles.get(txn, g.roleId)) throw notFound('role', g.roleId);
       if (r.assignment!.projectId && !state.projects.get(txn, r.assignment!.projectId)) throw notFound('project', r.assignment!.projectId);
       if (r.assignment!.domainId && !state.domains.get(txn, r.assignment!.domainId)) throw notFound('domain', r.assignment!.domainId);
@@ -240,24 +243,27 @@ export function identityHandlers(d: IdentityDeps): {
     const g = grantOf(r.assignment);
     await state.mutate((txn, revoke) => {
       if (!state.hasGrant(g)) throw notFound('role assignment', `${g.actor} ${g.target} ${g.roleId}`);
-      state.deleteGrant(txn, g);
-      // Tokens carrying the removed role must stop working at once.
-      const a = r.assignment!;
-      if (a.projectId) revoke({ kind: RevocationKind.REVOCATION_KIND_USER_PROJECT, userId: a.userId, projectId: a.projectId, auditId: '', appCredId: '', issuedBeforeMs: now().getTime() + 1, expiresAtMs: now().getTime() + d.tokenTtlMs });
-      else revoke({ kind: RevocationKind.REVOCATION_KIND_USER, userId: a.userId, projectId: '', auditId: '', appCredId: '', issuedBeforeMs: now().getTime() + 1, expiresAtMs: now().getTime() + d.tokenTtlMs });
+      // Tokens carrying the removed role (the user's, or every group member's) stop working at once.
+      revokeLostRoles(state, d.tokenTtlMs, revoke, grantHolders(state, g), () => state.deleteGrant(txn, g));
     });
     return {};
   };
   const listRoleAssignments = async (r: M.ListRoleAssignmentsRequest, c: Caller): Promise<M.ListRoleAssignmentsResponse> => {
     authorize('list_role_assignments', c, { user_id: r.userId });
+    // As Keystone: effective assignments name users only, so a group filter could match nothing.
+    if (r.effective && r.groupId) throw invalidArgument([{ field: 'group_id', description: 'cannot be combined with effective (effective assignments name users, not groups)' }]);
     await state.settled();
     const out: RoleAssignment[] = [];
+    const seen = new Set<string>();
     for (const g of state.allGrants()) {
-      const [actorType, actorId] = g.actor.split(':');
-      const [targetType, targetId] = g.target.split(':');
-      const a: RoleAssignment = { roleId: g.roleId, userId: actorType === 'user' ? actorId : '', groupId: actorType === 'group' ? actorId : '', projectId: targetType === 'project' ? targetId : '', domainId: targetType === 'domain' ? targetId : '' };
-      if ((r.userId && a.userId !== r.userId) || (r.projectId && a.projectId !== r.projectId) || (r.domainId && a.domainId !== r.domainId) || (r.roleId && a.roleId !== r.roleId) || (r.groupId && a.groupId !== r.groupId)) continue;
-      out.push(a);
+      for (const a of assignmentsOf(state, g, r.effective)) {
+        if ((r.userId && a.userId !== r.userId) || (r.projectId && a.projectId !== r.projectId) || (r.domainId && a.domainId !== r.domainId) || (r.roleId && a.roleId !== r.roleId) || (r.groupId && a.groupId !== r.groupId)) continue;
+        // A user holding a role both directly and through groups is listed once.
+        const key = `${a.roleId} ${a.userId} ${a.groupId} ${a.projectId} ${a.domainId}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(a);
+      }
     }
     return { assignments: out, nextPageToken: '' };
   };
@@ -265,7 +271,7 @@ export function identityHandlers(d: IdentityDeps): {
   // ---------- tokens ----------
   const roleNames = (userId: string, projectId: string): string[] => {
     const names: string[] = [];
-    for (const id of state.directRoleIds(userId, `project:${projectId}`)) {
+    for (const id of state.effectiveRoleIds(userId, `project:${projectId}`)) {
       const role = state.roles.get(state.kv, id);
       if (role) names.push(role.name);
     }
@@ -273,6 +279,7 @@ export function identityHandlers(d: IdentityDeps): {
   };
 
   const appCreds = applicationCredentialHandlers({ state, authorize, roleNames, tokenTtlMs: d.tokenTtlMs });
+  const groups = groupHandlers({ state, authorize, checkName, tokenTtlMs: d.tokenTtlMs, defaultDomainId: d.defaultDomainId });
 
   const tokenInfo = (p: TokenPayload): M.TokenInfo => ({
     userId: p.userId,
@@ -448,18 +455,19 @@ export function identityHandlers(d: IdentityDeps): {
     },
     ListUsers: async (r: M.ListUsersRequest, c: Caller) => {
       authorize('list_users', c);
-      const p = await list(state.users, r, { n: r.name, d: r.domainId, t: r.tags }, { name: 'domain', value: r.domainId || d.defaultDomainId }, (x) => (!r.name || x.name === r.name) && r.tags.every((t) => x.tags.includes(t)));
+      const members = r.groupId ? state.groupMembers(r.groupId) : undefined;
+      const p = await list(state.users, r, { n: r.name, d: r.domainId, t: r.tags, g: r.groupId }, { name: 'domain', value: r.domainId || d.defaultDomainId }, (x) => (!r.name || x.name === r.name) && (!members || members.has(x.id)) && r.tags.every((t) => x.tags.includes(t)));
       return { users: p.items.map(publicUser), nextPageToken: p.next };
     },
     UpdateUser: updateUser,
     DeleteUser: deleteUser,
-    CreateGroup: unimplemented('groups'),
-    GetGroup: unimplemented('groups'),
-    ListGroups: unimplemented('groups'),
-    UpdateGroup: unimplemented('groups'),
-    DeleteGroup: unimplemented('groups'),
-    AddUserToGroup: unimplemented('groups'),
-    RemoveUserFromGroup: unimplemented('groups'),
+    CreateGroup: groups.create,
+    GetGroup: groups.get,
+    ListGroups: groups.list,
+    UpdateGroup: groups.update,
+    DeleteGroup: groups.remove,
+    AddUserToGroup: groups.addUser,
+    RemoveUserFromGroup: groups.removeUser,
     CreateRole: createRole,
     GetRole: async (r: M.GetRoleRequest, c: Caller) => (authorize('get_role', c), get(state.roles, 'role', r.id)),
     ListRoles: async (r: M.ListRolesRequest, c: Caller) => {
