@@ -15,6 +15,9 @@ import type { Logger } from '../services/runtime/log';
 import { RpcServer } from '../services/runtime/server';
 import { networkServiceHandlers } from './api/network-service';
 import type { ControllerConfig } from './config';
+import { NETWORK_POLICY_DEFAULTS } from './policy';
+import { BASE_RULES } from '../services/runtime/policy/base-rules';
+import { loadPolicy } from '../services/runtime/policy/load';
 import { NetworkState } from './domain/state';
 import { KvStore } from '../services/runtime/store/kv';
 
@@ -52,7 +55,9 @@ export async function startController(config: ControllerConfig, logger: Logger, 
     authenticator = new DenyAllAuthenticator();
   }
   const server = new RpcServer({ logger, authenticator, protoRoot: PROTO_ROOT, reflectionProtos: ['weft/network/v1/network_service.proto'] });
-  const { unary, streaming } = networkServiceHandlers(state);
+  const { engine: policy, warnings } = loadPolicy({ defaults: { ...BASE_RULES, ...NETWORK_POLICY_DEFAULTS }, overrideFile: config.policyFile || undefined });
+  for (const w of warnings) logger.warn(w);
+  const { unary, streaming } = networkServiceHandlers(state, policy);
   server.addService(NetworkServiceService, 'weft.network.v1.NetworkService', unary, streaming);
   const port = await server.listen(config.listen);
   logger.info('network controller listening', { address: config.listen, port });

@@ -35,6 +35,8 @@ export interface ControllerConfig {
   /** MTU of the physical underlay; VXLAN networks get 50 bytes less. */
   physicalMtu: number;
   macPrefix: string;
+  /** Operator overrides of the network API policy (JSON: rule name → rule); empty = defaults. */
+  policyFile: string;
 }
 
 export const ENV: Record<string, string> = {
@@ -46,6 +48,7 @@ export const ENV: Record<string, string> = {
   WEFT_LOG_LEVEL: 'log.level',
   WEFT_STORE_SYNC: 'store.sync',
   WEFT_STORE_CHANGELOG_RETAIN: 'store.changeLogRetain',
+  WEFT_NETWORK_POLICY_FILE: 'policyFile',
 };
 
 function ranges(r: ConfigReader, path: string, value: unknown, lo: number, hi: number): Range[] {
@@ -103,6 +106,7 @@ export function loadControllerConfig(file: string | undefined, env: NodeJS.Proce
       flatNetworks: Array.isArray(flat) ? (flat as string[]) : ['physnet1'],
     },
     physicalMtu: r.number('physicalMtu', 1500, 576, 9216),
+    policyFile: r.string('policyFile', ''),
     macPrefix: r.string('macPrefix', 'fa:16:3e', (v) => (/^[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$/.test(v) && (parseInt(v.slice(0, 2), 16) & 1) === 0 ? undefined : 'expected three lowercase unicast octets like fa:16:3e')),
   };
   if (cfg.segments.tenantNetworkType === 'vlan' && Object.keys(cfg.segments.vlanRanges).length === 0) {

@@ -44,6 +44,8 @@ import type {
   Change,
 } from '../../proto/gen/weft/network/v1/network_service';
 import type { Caller } from '../../services/runtime/caller';
+import type { PolicyEngine } from '../../services/runtime/policy/engine';
+import { actionName } from '../policy';
 import { outOfRange, resourceExhausted } from '../../services/runtime/errors';
 import type { StreamHandler, UnaryHandler } from '../../services/runtime/server';
 import * as fips from '../domain/floating-ips';
@@ -78,7 +80,20 @@ async function listPage<T extends Identified>(
   return { items, next: lastId ? encodePageToken(lastId, filters) : '', revision };
 }
 
-export function networkServiceHandlers(state: NetworkState): {
+/** Runs the method's policy rule before its handler (see controller/policy.ts). */
+function guarded<H extends (req: never, caller: Caller, ...rest: never[]) => Promise<unknown>>(policy: PolicyEngine | undefined, rpc: string, handler: H): H {
+  if (!policy) return handler;
+  const action = actionName(rpc);
+  return (async (req: never, caller: Caller, ...rest: never[]) => {
+    policy.authorize(action, { project_id: caller.projectId }, { roles: caller.roles, project_id: caller.projectId, user_id: caller.userId });
+    return handler(req, caller, ...rest);
+  }) as H;
+}
+
+export function networkServiceHandlers(
+  state: NetworkState,
+  policy?: PolicyEngine,
+): {
   unary: Record<string, UnaryHandler<never, unknown>>;
   streaming: Record<string, StreamHandler<never, unknown>>;
 } {
@@ -276,7 +291,9 @@ export function networkServiceHandlers(state: NetworkState): {
       }
     },
   };
-  return { unary: unary as unknown as Record<string, UnaryHandler<never, unknown>>, streaming: streaming as unknown as Record<string, StreamHandler<never, unknown>> };
+  const wrap = <T extends Record<string, unknown>>(handlers: T): Record<string, never> =>
+    Object.fromEntries(Object.entries(handlers).map(([rpc, h]) => [rpc, guarded(policy, rpc, h as (req: never, caller: Caller) => Promise<unknown>)])) as Record<string, never>;
+  return { unary: wrap(unary), streaming: wrap(streaming) };
 }
 
 function changeVisible(c: Caller, ch: Change): boolean {

@@ -132,6 +132,26 @@ describe('operations', () => {
     }
   });
 
+  it('applies an operator policy file on top of the shipped rules', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'weft-policy-'));
+    const file = path.join(dir, 'policy.json');
+    writeFileSync(file, JSON.stringify({ 'network:create_router': 'rule:admin_required' }));
+    const own = await startController({ config: { policyFile: file } });
+    try {
+      const member = own.as('pol');
+      await expect(member.createNetwork({ network: { name: 'fine' } })).resolves.toBeDefined();
+      const denied = await failure(member.createRouter({ router: { name: 'nope' } }));
+      expect(denied.code).toBe(status.PERMISSION_DENIED);
+      await expect(own.admin().createRouter({ router: { name: 'ok' } })).resolves.toBeDefined();
+      const reader = own.as('pol', ['reader']);
+      await expect(reader.listNetworks({})).resolves.toBeDefined();
+      expect((await failure(reader.createNetwork({ network: { name: 'x' } }))).code).toBe(status.PERMISSION_DENIED);
+    } finally {
+      await own.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start on bad config, naming every problem', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'weft-cfg-'));
     try {

@@ -19,6 +19,7 @@ const DEFAULTS: ControllerConfig = {
   },
   physicalMtu: 1500,
   macPrefix: 'fa:16:3e',
+  policyFile: '',
 };
 
 describe('loadControllerConfig', () => {
@@ -91,6 +92,7 @@ describe('loadControllerConfig', () => {
       },
       physicalMtu: 9000,
       macPrefix: '02:00:00',
+      policyFile: '',
     });
   });
 
@@ -120,6 +122,7 @@ describe('loadControllerConfig', () => {
       WEFT_LOG_LEVEL: 'log.level',
       WEFT_STORE_SYNC: 'store.sync',
       WEFT_STORE_CHANGELOG_RETAIN: 'store.changeLogRetain',
+      WEFT_NETWORK_POLICY_FILE: 'policyFile',
     });
   });
 
