@@ -9,11 +9,12 @@ import { WatchRevocationEventsResponse } from '../../proto/gen/weft/identity/v1/
 import { RevocationSet } from '../runtime/auth/revocations';
 import { ChangeLog } from '../runtime/store/changelog';
 import type { KvStore, Txn } from '../runtime/store/kv';
-import { encodeKeyPart, Table } from '../runtime/store/table';
+import { encodeKeyPart, Table, type Identified, type Reader } from '../runtime/store/table';
 import type { Clock } from './tokens/token-codec';
 
 const ASSIGN_PREFIX = 'a/asg/';
 const REVOKE_PREFIX = 'a/revoke/';
+const BOOTSTRAP_PROJECT_KEY = 'm/bootstrap-admin-project';
 /** Group membership: `a/member/<groupId>/<userId>` (ids are server-made UUIDs, free of "/"). */
 const MEMBER_PREFIX = 'a/member/';
 
@@ -142,6 +143,47 @@ export class IdentityState {
     return out;
   }
 
+  /** Every grant on one target ("project:<id>" or "domain:<id>"): a walk over all grants. */
+  targetGrants(target: string): Grant[] {
+    const out: Grant[] = [];
+    for (const [actor, targets] of this.grants) for (const roleId of targets.get(target) ?? []) out.push({ actor, target, roleId });
+    return out;
+  }
+
+  /** Every grant of one role, to users or groups, on any target: a walk over all grants. */
+  roleGrants(roleId: string): Grant[] {
+    const out: Grant[] = [];
+    for (const [actor, targets] of this.grants) for (const [target, roles] of targets) if (roles.has(roleId)) out.push({ actor, target, roleId });
+    return out;
+  }
+
+  // ---- domains ----
+
+  /** Whether a domain exists and is enabled (users of a disabled domain cannot log in). */
+  domainEnabled(reader: Reader, domainId: string): boolean {
+    const dom = this.domains.get(reader, domainId);
+    return !!dom && dom.enabled !== false;
+  }
+
+  /**
+   * Records of one domain, from the mirror. This decodes every record of the table (the domain
+   * index lives on disk only), so it is for rare admin operations: disabling or deleting a domain.
+   */
+  inDomain<T extends Identified & { domainId: string }>(table: Table<T>, domainId: string): T[] {
+    const out: T[] = [];
+    for (const r of table.all(this.kv)) if (r.domainId === domainId) out.push(r);
+    return out;
+  }
+
+  /** The admin project bootstrap created (recorded by id, so renaming it changes nothing). */
+  bootstrapProjectId(_defaultDomainId?: string): string | undefined {
+    return this.kv.get(BOOTSTRAP_PROJECT_KEY)?.toString('utf8');
+  }
+
+  recordBootstrapProject(txn: Txn, projectId: string): void {
+    txn.put(BOOTSTRAP_PROJECT_KEY, Buffer.from(projectId, 'utf8'));
+  }
+
   // ---- group membership ----
 
   private applyMember(groupId: string, userId: string, add: boolean): void {
@@ -212,7 +254,7 @@ export class IdentityState {
       return result;
     }
     const event = this.feed.record(txn, (revision) => ({ revision, events }));
-    for (const e of events) txn.put(`${REVOKE_PREFIX}${event.revision}/${events.indexOf(e)}`, Buffer.from(RevocationEvent.encode(e).finish()));
+    events.forEach((e, i) => txn.put(`${REVOKE_PREFIX}${event.revision}/${i}`, Buffer.from(RevocationEvent.encode(e).finish())));
     await this.kv.commit(txn, () => {
       for (const e of events) this.revocations.add(e);
       this.feed.publish(event);

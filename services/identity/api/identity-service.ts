@@ -1,8 +1,9 @@
 /**
  * gRPC handlers of weft.identity.v1.IdentityService. Resource CRUD for domains, projects, users
  * and roles, role assignments, tokens (issue / validate / revoke), the endpoint catalog and the
- * revocation feed. Groups (groups.ts) and application credentials (application-credentials.ts)
- * live in their own modules.
+ * revocation feed. Groups (groups.ts), application credentials (application-credentials.ts) and
+ * updating/deleting domains, projects and roles (domains-projects-roles.ts) live in their own
+ * modules.
  */
 import { status as Status } from '@grpc/grpc-js';
 import type * as M from '../../../proto/gen/weft/identity/v1/identity_service';
@@ -19,6 +20,7 @@ import type { LockoutTracker } from '../passwords/lockout';
 import type { IdentityState } from '../state';
 import { applicationCredentialHandlers } from './application-credentials';
 import { assignmentsOf, grantHolders, groupHandlers, revokeLostRoles } from './groups';
+import { lifecycleHandlers } from './domains-projects-roles';
 import { issueToken, newAuditId, type IssuingKeys } from '../tokens/token-codec';
 import { decodePageToken, encodePageToken, pageSize } from '../../../controller/api/paging';
 import type { Identified, Table } from '../../runtime/store/table';
@@ -33,10 +35,6 @@ export interface IdentityDeps {
   scryptLn: number;
   defaultDomainId: string;
 }
-
-const unimplemented = (what: string) => async (): Promise<never> => {
-  throw new WeftError(Status.UNIMPLEMENTED, `${what} is not implemented yet`);
-};
 
 function creds(c: Caller): { roles: readonly string[]; project_id: string; user_id: string; domain_id?: string } {
   return { roles: c.roles, project_id: c.projectId, user_id: c.userId, domain_id: (c as { domainId?: string }).domainId };
@@ -280,6 +278,7 @@ export function identityHandlers(d: IdentityDeps): {
 
   const appCreds = applicationCredentialHandlers({ state, authorize, roleNames, tokenTtlMs: d.tokenTtlMs });
   const groups = groupHandlers({ state, authorize, checkName, tokenTtlMs: d.tokenTtlMs, defaultDomainId: d.defaultDomainId });
+  const lifecycle = lifecycleHandlers({ state, authorize, checkName, tokenTtlMs: d.tokenTtlMs, defaultDomainId: d.defaultDomainId });
 
   const tokenInfo = (p: TokenPayload): M.TokenInfo => ({
     userId: p.userId,
@@ -308,7 +307,7 @@ export function identityHandlers(d: IdentityDeps): {
     if (!projectId) return '';
     const project = state.projects.get(state.kv, projectId);
     // Same answer for "no project" and "no role on it": never reveal which projects exist.
-    if (!project || !project.enabled || roleNames(user.id, projectId).length === 0) throw unauthenticated('no such project, or no role on it');
+    if (!project || !project.enabled || !state.domainEnabled(state.kv, project.domainId) || roleNames(user.id, projectId).length === 0) throw unauthenticated('no such project, or no role on it');
     return projectId;
   };
 
@@ -369,18 +368,24 @@ export function identityHandlers(d: IdentityDeps): {
         throw denied;
       }
       d.lockout.recordSuccess(user.id);
-      if (!user.enabled) throw denied;
+      // A disabled user, or a user of a disabled domain: the same answer as a wrong password.
+      if (!user.enabled || !state.domainEnabled(state.kv, user.domainId)) throw denied;
       return issue(user, resolveScope(user, r.scope), ['password'], []);
     }
     if (method.$case === 'token') {
       if (!c.userId) throw unauthenticated('rescoping needs the current token as "authorization: Bearer <token>"');
       const tc = c as Caller & { token?: TokenPayload };
       const user = state.users.get(state.kv, c.userId);
-      if (!user || !user.enabled || !tc.token) throw unauthenticated('invalid token');
+      if (!user || !user.enabled || !state.domainEnabled(state.kv, user.domainId) || !tc.token) throw unauthenticated('invalid token');
       // A rescoped token never outlives the one it came from.
       return issue(user, resolveScope(user, r.scope), [...new Set([...tc.token.methods, 'token'])], [tc.token.auditId, ...tc.token.auditChain], tc.token.expiresAtMs);
     }
-    return appCreds.issue(method.value, (user, projectId, roles, credId, expiresAtMs) => issue(user, projectId, ['application_credential'], [], expiresAtMs, { id: credId, roles }));
+    return appCreds.issue(method.value, (user, projectId, roles, credId, expiresAtMs) => {
+      // The user's domain and the project's must be enabled too (same answer as a bad secret).
+      const project = state.projects.get(state.kv, projectId);
+      if (!state.domainEnabled(state.kv, user.domainId) || !project || !state.domainEnabled(state.kv, project.domainId)) throw unauthenticated('invalid application credential');
+      return issue(user, projectId, ['application_credential'], [], expiresAtMs, { id: credId, roles });
+    });
   };
 
   const validateTokenHandler = async (r: M.ValidateTokenRequest, c: Caller): Promise<M.ValidateTokenResponse> => {
@@ -431,8 +436,8 @@ export function identityHandlers(d: IdentityDeps): {
       const p = await list(state.domains, r, { n: r.name, t: r.tags }, { name: 'all', value: '*' }, (x) => (!r.name || x.name === r.name) && r.tags.every((t) => x.tags.includes(t)));
       return { domains: p.items, nextPageToken: p.next };
     },
-    UpdateDomain: unimplemented('UpdateDomain'),
-    DeleteDomain: unimplemented('DeleteDomain'),
+    UpdateDomain: lifecycle.updateDomain,
+    DeleteDomain: lifecycle.deleteDomain,
     CreateProject: createProject,
     GetProject: async (r: M.GetProjectRequest, c: Caller) => {
       await state.settled();
@@ -445,8 +450,8 @@ export function identityHandlers(d: IdentityDeps): {
       const p = await list(state.projects, r, { n: r.name, d: r.domainId, t: r.tags }, { name: 'domain', value: r.domainId || d.defaultDomainId }, (x) => (!r.name || x.name === r.name) && r.tags.every((t) => x.tags.includes(t)));
       return { projects: p.items, nextPageToken: p.next };
     },
-    UpdateProject: unimplemented('UpdateProject'),
-    DeleteProject: unimplemented('DeleteProject'),
+    UpdateProject: lifecycle.updateProject,
+    DeleteProject: lifecycle.deleteProject,
     CreateUser: createUser,
     GetUser: async (r: M.GetUserRequest, c: Caller) => {
       await state.settled();
@@ -475,8 +480,8 @@ export function identityHandlers(d: IdentityDeps): {
       const p = await list(state.roles, r, { n: r.name }, { name: 'all', value: '*' }, (x) => !r.name || x.name === r.name);
       return { roles: p.items, nextPageToken: p.next };
     },
-    UpdateRole: unimplemented('UpdateRole'),
-    DeleteRole: unimplemented('DeleteRole'),
+    UpdateRole: lifecycle.updateRole,
+    DeleteRole: lifecycle.deleteRole,
     CreateRoleAssignment: createRoleAssignment,
     DeleteRoleAssignment: deleteRoleAssignment,
     ListRoleAssignments: listRoleAssignments,
@@ -580,6 +585,7 @@ export async function bootstrap(
     state.users.put(txn, user);
     txn.put(state.nameKey('user', domain.id, user.name), Buffer.from(user.id));
     state.putGrant(txn, { actor: `user:${user.id}`, target: `project:${project.id}`, roleId: roles.admin });
+    state.recordBootstrapProject(txn, project.id);
     return { created: true, defaultDomainId: domain.id, adminProjectId: project.id };
   });
 }
