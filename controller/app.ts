@@ -48,7 +48,12 @@ export async function startController(config: ControllerConfig, logger: Logger, 
     const revocations = new RevocationSet();
     follower = new RevocationFollower({ identityAddress: config.auth.identityUrl, serviceName: 'network-controller', keys, revocations, clock: systemClock, logger });
     follower.start();
-    authenticator = new TokenAuthenticator(keys, revocations, systemClock);
+    const f = follower;
+    authenticator = new TokenAuthenticator(keys, revocations, systemClock, () => f.isSynced);
+    // Serve only once the revocation list is loaded, unless identity stays unreachable: then start
+    // anyway and answer UNAVAILABLE until it is (never accept a token that might be revoked).
+    const synced = await Promise.race([follower.ready().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref())]);
+    if (!synced) logger.warn('identity revocation feed not reachable yet; refusing tokens until it is', { identity: config.auth.identityUrl });
     logger.info('token authentication', { keys_dir: config.auth.keysDir, identity: config.auth.identityUrl });
   } else {
     logger.warn('auth.mode is none: every API call will be rejected as UNAUTHENTICATED');

@@ -38,11 +38,13 @@ export interface ControllerHandle {
   stop(): Promise<void>;
 }
 
-export async function startController(opts: { config?: Record<string, unknown>; env?: Record<string, string>; dataDir?: string } = {}): Promise<ControllerHandle> {
+export async function startController(
+  opts: { config?: Record<string, unknown>; env?: Record<string, string>; dataDir?: string; /** Where the controller looks for identity's revocation feed (default: the real one). */ identityUrl?: string } = {},
+): Promise<ControllerHandle> {
   const dir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'weft-it-'));
   const configPath = path.join(dir, 'controller.json');
   const identity = await startIdentity();
-  const auth = { mode: 'token', keysDir: path.join(identity.dir, 'data', 'keys'), identityUrl: identity.address };
+  const auth = { mode: 'token', keysDir: path.join(identity.dir, 'data', 'keys'), identityUrl: opts.identityUrl ?? identity.address };
   const clients: NetworkApi[] = [];
   const handle = { dataDir: dir, logs: [] as string[], identity } as unknown as ControllerHandle;
   let listenPort = 0;

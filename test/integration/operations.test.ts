@@ -132,6 +132,17 @@ describe('operations', () => {
     }
   });
 
+  it('accepts no token before it has the revocation list (identity unreachable → UNAVAILABLE)', async () => {
+    const own = await startController({ identityUrl: '127.0.0.1:9' });
+    try {
+      const res = await failure(own.admin().listNetworks({}));
+      expect(res.code).toBe(status.UNAVAILABLE);
+      expect(res.reason).toBe('REVOCATIONS_NOT_READY');
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('applies an operator policy file on top of the shipped rules', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'weft-policy-'));
     const file = path.join(dir, 'policy.json');

@@ -46,6 +46,11 @@ export class RevocationFollower {
     void this.cycle();
   }
 
+  /** True once the first full list has been applied. */
+  get isSynced(): boolean {
+    return this.synced;
+  }
+
   /** Resolves once the first full list has been applied. */
   ready(): Promise<void> {
     if (this.synced) return Promise.resolve();
