@@ -166,6 +166,20 @@ describe('weft CLI against an identity service', () => {
     expect(field(memberShow, 'project')).toBe(`cli-proj (${projectId})`);
     expect(field(memberShow, 'roles')).toBe('member');
 
+    // the member delegates its role to an application credential and logs in with it (secret on stdin)
+    const cred = await ok(['app-cred', 'create', 'ci-bot', '--role', 'member'], { tokenFile: memberFile });
+    const credId = field(cred, 'id')!;
+    const secret = field(cred, 'secret')!.split(' ')[0];
+    expect(secret.length).toBeGreaterThan(30);
+    expect(field(await ok(['app-cred', 'show', credId], { tokenFile: memberFile }), 'roles')).toBe('member');
+    const botFile = path.join(dir, 'bot-token.json');
+    const botLogin = await ok(['login', '--application-credential', credId], { tokenFile: botFile, stdin: `${secret}\n` });
+    expect(field(botLogin, 'project')).toBe(`cli-proj (${projectId})`);
+    expect(field(botLogin, 'roles')).toBe('member');
+    await fails('UNAUTHENTICATED', ['login', '--application-credential', credId, '--secret', 'wrong'], { tokenFile: path.join(dir, 'bad.json') });
+    expect(await ok(['app-cred', 'delete', credId], { tokenFile: memberFile })).toContain(credId);
+    await fails('UNAUTHENTICATED', ['token', 'show'], { tokenFile: botFile });
+
     // a member sees its own assignments (no filter needed) and may name itself and its project
     const own = (await ok(['role', 'assignments'], { tokenFile: memberFile })).trimEnd().split('\n');
     expect(own.slice(1)).toEqual([expect.stringMatching(/^member +cli-user +\S+ +project cli-proj /)]);

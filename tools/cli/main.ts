@@ -8,6 +8,7 @@ import { parseArgs, Parsed, suggest, UsageError, validate } from './args';
 import type { Command, Resource } from './commands/common';
 import { floatingIpResource } from './commands/floating-ip';
 import { catalogCommand, loginCommand, logoutCommand, tokenResource } from './commands/identity-auth';
+import { appCredResource } from './commands/identity-app-cred';
 import { endpointResource } from './commands/identity-endpoint';
 import { projectResource } from './commands/identity-project';
 import { roleResource } from './commands/identity-role';
@@ -35,6 +36,7 @@ export const RESOURCES: readonly Resource[] = [
   userResource,
   roleResource,
   endpointResource,
+  appCredResource,
   tokenResource,
 ];
 export const COMMANDS: Readonly<Record<string, Command>> = { watch: watchCommand, revision: revisionCommand, login: loginCommand, logout: logoutCommand, catalog: catalogCommand };

@@ -2,7 +2,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { IssueTokenResponse, TokenInfo } from '../../../proto/gen/weft/identity/v1/identity_service';
 import { Endpoint } from '../../../proto/gen/weft/identity/v1/resources';
-import { UsageError } from '../args';
+import { UsageError, type Parsed } from '../args';
 import type { Context } from '../context';
 import { isExpired, readTokenFile, removeTokenFile, writeTokenFile, type CachedToken } from '../credentials';
 import { CliError, isServiceError } from '../errors';
@@ -24,18 +24,33 @@ function loginView(c: CachedToken, file: string, showToken: boolean): [string, s
   ];
 }
 
+const APP_CRED = { name: 'application-credential', type: 'string', value: 'ID', help: 'log in with this application credential instead of a password' } as const;
+const SECRET = { name: 'secret', type: 'string', value: 'SECRET', help: "the application credential's secret (else env WEFT_APP_CRED_SECRET, else one line from stdin)" } as const;
+
+/** IssueToken with an application credential (its project and roles are fixed by the credential). */
+async function issueWithAppCred(ctx: Context, args: Parsed, topic: string): Promise<IssueTokenResponse> {
+  for (const o of ['username', 'password', 'user-domain', 'project', 'project-domain', 'unscoped']) {
+    if (args.has(o)) throw new UsageError(`--${o} does not combine with --application-credential (the credential fixes user, project and roles)`, topic);
+  }
+  const id = args.str('application-credential')!;
+  const secret = args.str('secret') ?? (ctx.env.WEFT_APP_CRED_SECRET || (ctx.readSecret ? await ctx.readSecret(`Secret for application credential ${id}: `) : undefined));
+  if (!secret) throw new UsageError('no secret: give --secret, set WEFT_APP_CRED_SECRET, or type it on stdin', topic);
+  return ctx.identityWith({}).issueToken({ method: { $case: 'applicationCredential', value: { id, secret } } });
+}
+
 export const loginCommand: Command = {
-  summary: 'log in (password) and cache a token for the following commands',
+  summary: 'log in (password or application credential) and cache a token for the following commands',
   service: 'identity',
   positionals: [],
-  options: [{ ...USERNAME, required: true }, ...LOGIN_OPTIONS, { name: 'print-token', type: 'boolean', help: 'also print the token' }],
-  exclusive: LOGIN_EXCLUSIVE,
+  options: [USERNAME, ...LOGIN_OPTIONS, APP_CRED, SECRET, { name: 'print-token', type: 'boolean', help: 'also print the token' }],
+  exclusive: [...LOGIN_EXCLUSIVE, ['username', 'application-credential']],
   notes: [
     'The token is cached in env WEFT_TOKEN_FILE (default ~/.config/weft/token.json, mode 0600) and sent',
     'as "authorization: Bearer" by every command until it expires; env WEFT_TOKEN takes precedence.',
   ],
   async run(ctx, args, topic) {
-    const res = await issueWithPassword(ctx, args, topic);
+    if (!args.has('username') && !args.has('application-credential')) throw new UsageError('give --username (password login) or --application-credential', topic);
+    const res = args.has('application-credential') ? await issueWithAppCred(ctx, args, topic) : await issueWithPassword(ctx, args, topic);
     const cached = cachedFrom(res, ctx.identityUrl);
     writeTokenFile(ctx.tokenFile, cached, ctx.env);
     if (ctx.env.WEFT_TOKEN) ctx.err('weft: note: WEFT_TOKEN is set, so commands use it instead of this login until it is unset');
