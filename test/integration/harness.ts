@@ -74,7 +74,14 @@ export async function startController(
     handle.port = port;
     handle.address = `127.0.0.1:${port}`;
   };
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    // Do not leave the identity process behind when the controller fails to start.
+    await identity.stop();
+    if (!opts.dataDir) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const admin = identity.withToken(await identity.adminToken());
   const roleIds = new Map((await admin.listRoles({})).roles.map((r) => [r.name, r.id]));
   const projects = new Map<string, Promise<string>>();
