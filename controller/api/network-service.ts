@@ -46,8 +46,8 @@ import type {
 import type { Caller } from '../../services/runtime/caller';
 import type { PolicyEngine } from '../../services/runtime/policy/engine';
 import { actionName } from '../policy';
-import { outOfRange, resourceExhausted } from '../../services/runtime/errors';
 import type { StreamHandler, UnaryHandler } from '../../services/runtime/server';
+import { followChangeLog } from '../../services/runtime/store/follow';
 import * as fips from '../domain/floating-ips';
 import * as networks from '../domain/networks';
 import * as ports from '../domain/ports';
@@ -59,8 +59,6 @@ import type { Identified, Table } from '../../services/runtime/store/table';
 import { decodePageToken, encodePageToken, pageSize } from './paging';
 import { canonicalAddress, normalizeMac } from '../domain/ipam';
 
-/** Watchers further behind than this are cut off and must resume from their last revision. */
-const MAX_WATCH_BACKLOG = 10_000;
 
 const hasTags = (tags: string[], want: string[]): boolean => want.every((t) => tags.includes(t));
 
@@ -249,47 +247,8 @@ export function networkServiceHandlers(
   };
 
   const streaming = {
-    Watch: async (r: WatchRequest, c: Caller, stream: { send(msg: WatchResponse): Promise<void>; signal: AbortSignal }) => {
-      const log = state.changelog;
-      const backlog: WatchResponse[] = [];
-      let wake: (() => void) | undefined;
-      const unsubscribe = log.subscribe((ev) => {
-        backlog.push(ev);
-        wake?.();
-      });
-      const onAbort = (): void => wake?.();
-      stream.signal.addEventListener('abort', onAbort);
-      try {
-        await state.settled();
-        let next = r.fromRevision || log.revision + 1;
-        if (next < log.oldest) throw outOfRange(`revision ${next} was compacted; the oldest available is ${log.oldest}; list again and watch from the list's revision + 1`);
-        const upto = log.revision;
-        for await (const ev of log.replay(next, upto)) {
-          if (stream.signal.aborted) return;
-          if (ev.revision !== next) throw outOfRange(`revision ${next} was compacted while replaying; list again`);
-          await sendVisible(c, ev, stream.send);
-          next = ev.revision + 1;
-        }
-        if (next <= upto) throw outOfRange(`revisions ${next}..${upto} were compacted while replaying; list again`);
-        while (!stream.signal.aborted) {
-          if (backlog.length > MAX_WATCH_BACKLOG) {
-            throw resourceExhausted(`watcher fell more than ${MAX_WATCH_BACKLOG} revisions behind; resume from revision ${next}`, 'WATCH_TOO_SLOW');
-          }
-          const ev = backlog.shift();
-          if (!ev) {
-            await new Promise<void>((resolve) => (wake = resolve));
-            wake = undefined;
-            continue;
-          }
-          if (ev.revision < next) continue;
-          await sendVisible(c, ev, stream.send);
-          next = ev.revision + 1;
-        }
-      } finally {
-        unsubscribe();
-        stream.signal.removeEventListener('abort', onAbort);
-      }
-    },
+    Watch: (r: WatchRequest, c: Caller, stream: { send(msg: WatchResponse): Promise<void>; signal: AbortSignal }) =>
+      followChangeLog(state.changelog, { fromRevision: r.fromRevision, signal: stream.signal, settled: () => state.settled(), send: (ev) => sendVisible(c, ev, stream.send) }),
   };
   const wrap = <T extends Record<string, unknown>>(handlers: T): Record<string, never> =>
     Object.fromEntries(Object.entries(handlers).map(([rpc, h]) => [rpc, guarded(policy, rpc, h as (req: never, caller: Caller) => Promise<unknown>)])) as Record<string, never>;

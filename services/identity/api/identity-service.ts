@@ -12,9 +12,10 @@ import type { TokenPayload } from '../../../proto/gen/weft/identity/v1/token';
 import { UUID_RE, checkUpdateMask, Violations } from '../../../controller/domain/validate';
 import type { TokenAuthenticator } from '../../runtime/auth/token-authenticator';
 import type { Caller } from '../../runtime/caller';
-import { alreadyExists, invalidArgument, notFound, outOfRange, unauthenticated, WeftError } from '../../runtime/errors';
+import { alreadyExists, invalidArgument, notFound, unauthenticated, WeftError } from '../../runtime/errors';
 import type { PolicyEngine } from '../../runtime/policy/engine';
 import type { StreamHandler, UnaryHandler } from '../../runtime/server';
+import { followChangeLog } from '../../runtime/store/follow';
 import { hashPassword, verifyPassword } from '../passwords/hash';
 import type { LockoutTracker } from '../passwords/lockout';
 import type { IdentityState } from '../state';
@@ -518,37 +519,7 @@ export function identityHandlers(d: IdentityDeps): {
   const streaming = {
     WatchRevocationEvents: async (r: M.WatchRevocationEventsRequest, c: Caller, stream: { send(m: M.WatchRevocationEventsResponse): Promise<void>; signal: AbortSignal }) => {
       authorize('watch_revocation_events', c);
-      const backlog: M.WatchRevocationEventsResponse[] = [];
-      let wake: (() => void) | undefined;
-      const unsubscribe = state.feed.subscribe((ev) => {
-        backlog.push(ev);
-        wake?.();
-      });
-      const onAbort = (): void => wake?.();
-      stream.signal.addEventListener('abort', onAbort);
-      try {
-        await state.settled();
-        let next = r.fromRevision || state.feed.revision + 1;
-        if (next < state.feed.oldest) throw outOfRange(`revision ${next} was compacted; list the revocation events again`);
-        for await (const ev of state.feed.replay(next, state.feed.revision)) {
-          await stream.send(ev);
-          next = ev.revision + 1;
-        }
-        while (!stream.signal.aborted) {
-          const ev = backlog.shift();
-          if (!ev) {
-            await new Promise<void>((resolve) => (wake = resolve));
-            wake = undefined;
-            continue;
-          }
-          if (ev.revision < next) continue;
-          await stream.send(ev);
-          next = ev.revision + 1;
-        }
-      } finally {
-        unsubscribe();
-        stream.signal.removeEventListener('abort', onAbort);
-      }
+      await followChangeLog(state.feed, { fromRevision: r.fromRevision, signal: stream.signal, settled: () => state.settled(), send: stream.send });
     },
   };
   return { unary: unary as unknown as Record<string, UnaryHandler<never, unknown>>, streaming: streaming as unknown as Record<string, StreamHandler<never, unknown>> };
