@@ -177,7 +177,8 @@ describe('weft CLI against a controller', () => {
 
   test('an unreachable server fails fast with one line naming the address', async () => {
     const r = await new Promise<Result>((resolve) => {
-      execFile(process.execPath, [CLI, '--url', '127.0.0.1:1', 'network', 'list'], { timeout: 20_000, env: cleanEnv() }, (err, stdout, stderr) =>
+      // with a token, so the CLI does try the server (without one it stops with a hint to log in)
+      execFile(process.execPath, [CLI, '--url', '127.0.0.1:1', 'network', 'list'], { timeout: 20_000, env: cliEnv() }, (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
       );
     });

@@ -1,9 +1,10 @@
-import { credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { ListNetworksRequest } from '../../proto/gen/weft/network/v1/network_service';
 import { connectNetwork } from '../../tools/client/network-client';
 import { CONTROLLER_MAIN, failure, ROOT, startController, type ControllerHandle } from './harness';
 
@@ -69,8 +70,15 @@ describe('operations', () => {
     const anon = connectNetwork(ctl.address, {});
     expect((await failure(anon.listNetworks({}))).code).toBe(status.UNAUTHENTICATED);
     anon.close();
-    const dev = connectNetwork(ctl.address, { project: 'ops', roles: ['admin'] });
-    expect((await failure(dev.listNetworks({}))).code).toBe(status.UNAUTHENTICATED);
+    // the old development headers, sent by hand: the server ignores them
+    const dev = connectNetwork(ctl.address, {});
+    const devMd = new Metadata();
+    devMd.set('x-weft-project', 'ops');
+    devMd.set('x-weft-roles', 'admin');
+    const devErr = await new Promise<ServiceError | null>((resolve) => {
+      dev.raw.listNetworks(ListNetworksRequest.fromPartial({}), devMd, (err) => resolve(err));
+    });
+    expect(devErr?.code).toBe(status.UNAUTHENTICATED);
     dev.close();
     const forged = connectNetwork(ctl.address, { token: 'gAAAAABforgedtokenforgedtokenforgedtoken' });
     expect((await failure(forged.listNetworks({}))).code).toBe(status.UNAUTHENTICATED);

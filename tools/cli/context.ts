@@ -10,16 +10,12 @@ import { CliError } from './errors';
 
 export const DEFAULT_URL = '127.0.0.1:9696';
 export const DEFAULT_IDENTITY_URL = '127.0.0.1:5000';
-export const DEFAULT_PROJECT = 'demo';
-export const DEFAULT_ROLES = ['member'];
 /** Per-call deadline, so an unreachable or wedged server fails instead of hanging. */
 export const CALL_DEADLINE_MS = 10_000;
 
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'url', type: 'string', value: 'HOST:PORT', help: `network service address (env WEFT_NETWORK_URL, default ${DEFAULT_URL})` },
   { name: 'identity-url', type: 'string', value: 'HOST:PORT', help: `identity service address (env WEFT_IDENTITY_URL, else the cached login's, default ${DEFAULT_IDENTITY_URL})` },
-  { name: 'project', type: 'string', value: 'PROJECT', help: `project to act as (env WEFT_PROJECT, default ${DEFAULT_PROJECT})` },
-  { name: 'roles', type: 'string', value: 'R1,R2', help: `comma-separated roles (env WEFT_ROLES, default ${DEFAULT_ROLES.join(',')})` },
   { name: 'json', type: 'boolean', help: 'print machine-readable JSON instead of tables' },
   { name: 'help', type: 'boolean', short: 'h', help: 'show help for the command' },
 ];
@@ -29,15 +25,15 @@ export interface GlobalSettings {
   /** --identity-url or WEFT_IDENTITY_URL; unset means the cached login's address, else the default. */
   identityUrl?: string;
   json: boolean;
-  /** The development credentials (used as they are when no token is available). */
-  credentials: Credentials;
-  /** --project or --roles was given on the command line (then they go along with a token too). */
-  explicitDev: boolean;
   /** --url or WEFT_NETWORK_URL was given; otherwise the cached login's catalog may name the service. */
   urlExplicit?: boolean;
 }
 
-/** Later sources win: each parsed stage (outermost first), then the environment, then defaults. */
+/**
+ * Later sources win: each parsed stage (outermost first), then the environment, then defaults.
+ * Credentials are not settings: a token (WEFT_TOKEN or the cached login) is picked up by
+ * credentials.ts when the context connects.
+ */
 export function resolveGlobals(stages: readonly Parsed[], env: NodeJS.ProcessEnv): GlobalSettings {
   const last = (name: string): string | undefined => {
     let v: string | undefined;
@@ -49,19 +45,7 @@ export function resolveGlobals(stages: readonly Parsed[], env: NodeJS.ProcessEnv
     urlExplicit: last('url') !== undefined || !!env.WEFT_NETWORK_URL,
     identityUrl: last('identity-url') ?? (env.WEFT_IDENTITY_URL || undefined),
     json: stages.some((s) => s.flag('json')),
-    credentials: credentialsFrom(last('project'), last('roles'), env),
-    explicitDev: last('project') !== undefined || last('roles') !== undefined,
   };
-}
-
-/**
- * Development credentials (x-weft-project / x-weft-roles metadata). A token (WEFT_TOKEN or the
- * cached login) is picked up by credentials.ts when the context connects.
- */
-export function credentialsFrom(project: string | undefined, roles: string | undefined, env: NodeJS.ProcessEnv): Credentials {
-  const roleText = roles ?? env.WEFT_ROLES;
-  const roleList = roleText === undefined ? DEFAULT_ROLES : roleText.split(',').map((r) => r.trim()).filter((r) => r.length > 0);
-  return { project: project ?? (env.WEFT_PROJECT || DEFAULT_PROJECT), roles: roleList };
 }
 
 export interface Output {
@@ -81,7 +65,7 @@ export interface Context extends Output {
   env: NodeJS.ProcessEnv;
   /** Where `weft login` caches its token. */
   readonly tokenFile: string;
-  /** The API client (connected on first use); unary calls carry CALL_DEADLINE_MS. */
+  /** The API client carrying the caller's token (connected on first use; a token is required); unary calls carry CALL_DEADLINE_MS. */
   readonly api: NetworkApi;
   /** An identity client carrying the caller's token (a token is required). */
   readonly identity: IdentityApi;
@@ -114,6 +98,17 @@ export function catalogAddress(catalog: readonly unknown[] | undefined, serviceT
   return (eps.find((e) => (e.interface ?? 'public') === 'public') ?? eps[0])?.address;
 }
 
+/** The one-line hint for a call that needs a token when there is none. */
+export function notLoggedIn(): CliError {
+  return new CliError('UNAUTHENTICATED', "not logged in: run 'weft login --username NAME' (or set WEFT_TOKEN)");
+}
+
+/** The caller's credentials, or the not-logged-in hint (without calling any server) when there is no token. */
+function requireToken(a: ResolvedCredentials): Credentials {
+  if (!a.credentials.token) throw notLoggedIn();
+  return a.credentials;
+}
+
 export function createContext(settings: GlobalSettings, io: Output, env: NodeJS.ProcessEnv = process.env): Context {
   let client: NetworkApi | undefined;
   let identity: IdentityApi | undefined;
@@ -121,7 +116,7 @@ export function createContext(settings: GlobalSettings, io: Output, env: NodeJS.
   let identityUrl: string | undefined;
   const others: IdentityApi[] = [];
   const tokenFile = tokenFilePath(env);
-  const auth = (): ResolvedCredentials => (resolved ??= resolveCredentials({ dev: settings.credentials, explicitDev: settings.explicitDev, env, warn: io.err }));
+  const auth = (): ResolvedCredentials => (resolved ??= resolveCredentials({ env, warn: io.err }));
   const idUrl = (): string => (identityUrl ??= settings.identityUrl ?? (peekTokenFile(tokenFile)?.identityUrl || DEFAULT_IDENTITY_URL));
   const networkUrl = settings.urlExplicit === false ? (catalogAddress(peekTokenFile(tokenFile)?.catalog, 'network') ?? settings.url) : settings.url;
   return {
@@ -134,15 +129,11 @@ export function createContext(settings: GlobalSettings, io: Output, env: NodeJS.
       return idUrl();
     },
     get api(): NetworkApi {
-      client ??= withDeadline(connectNetwork(networkUrl, auth().credentials), CALL_DEADLINE_MS);
+      client ??= withDeadline(connectNetwork(networkUrl, requireToken(auth())), CALL_DEADLINE_MS);
       return client;
     },
     get identity(): IdentityApi {
-      if (!identity) {
-        const a = auth();
-        if (!a.credentials.token) throw new CliError('UNAUTHENTICATED', "not logged in: run 'weft login --username NAME' (or set WEFT_TOKEN)");
-        identity = withDeadline(connectIdentity(idUrl(), a.credentials), CALL_DEADLINE_MS);
-      }
+      identity ??= withDeadline(connectIdentity(idUrl(), requireToken(auth())), CALL_DEADLINE_MS);
       return identity;
     },
     identityWith(creds: Credentials): IdentityApi {

@@ -4,10 +4,8 @@
  *   1. env WEFT_TOKEN                          → `authorization: Bearer <token>`
  *   2. the token file of `weft login`, unexpired → `authorization: Bearer <token>`
  *      (an expired one is an error telling the user to log in again)
- *   3. otherwise the development headers (x-weft-project / x-weft-roles) as before.
- *
- * With a token (1 or 2) the development headers are sent too only when --project / --roles were
- * given explicitly on the command line.
+ *   3. otherwise no credentials: the servers would answer UNAUTHENTICATED, so the context
+ *      stops a call that needs a token with a hint to log in instead of calling the server.
  *
  * The token file (env WEFT_TOKEN_FILE, default ~/.config/weft/token.json) holds a bearer token,
  * so it is written 0600 (temp file + rename) in a 0700 directory, and a looser existing file is
@@ -38,10 +36,10 @@ export interface CachedToken {
   catalog: unknown[];
 }
 
-export type CredentialSource = 'env' | 'file' | 'dev';
+export type CredentialSource = 'env' | 'file' | 'none';
 
 export interface ResolvedCredentials {
-  /** What every call carries as metadata. */
+  /** What every call carries as metadata ({} when source is 'none'). */
   credentials: Credentials;
   source: CredentialSource;
   /** The token file consulted (whether or not it exists). */
@@ -184,10 +182,6 @@ export function expiredError(file: string, c: CachedToken): CliError {
 }
 
 export interface CredentialInputs {
-  /** The development credentials as resolved today (flags, then env, then defaults). */
-  dev: Credentials;
-  /** True when --project or --roles was given on the command line. */
-  explicitDev: boolean;
   env: NodeJS.ProcessEnv;
   nowMs?: number;
   warn?: (text: string) => void;
@@ -195,14 +189,13 @@ export interface CredentialInputs {
 
 /** The one decision of what to authenticate with (see the header comment). */
 export function resolveCredentials(inputs: CredentialInputs): ResolvedCredentials {
-  const { dev, explicitDev, env } = inputs;
+  const { env } = inputs;
   const file = tokenFilePath(env);
-  const withToken = (token: string): Credentials => (explicitDev ? { ...dev, token } : { token });
-  if (env.WEFT_TOKEN) return { credentials: withToken(env.WEFT_TOKEN), source: 'env', file };
+  if (env.WEFT_TOKEN) return { credentials: { token: env.WEFT_TOKEN }, source: 'env', file };
   const cached = readTokenFile(file, inputs.warn);
   if (cached) {
     if (isExpired(cached, inputs.nowMs)) throw expiredError(file, cached);
-    return { credentials: withToken(cached.token), source: 'file', file, cached };
+    return { credentials: { token: cached.token }, source: 'file', file, cached };
   }
-  return { credentials: { ...dev }, source: 'dev', file };
+  return { credentials: {}, source: 'none', file };
 }

@@ -36,7 +36,7 @@ export function topHelp(resources: readonly Resource[], commands: Readonly<Recor
     ...indentTable(optionRows(GLOBAL_OPTIONS)),
     '',
     'Resources may be named by id, or by name where they have one. Exit codes: 0 ok, 1 API error, 2 usage error.',
-    "Authentication: env WEFT_TOKEN, else the token cached by 'weft login', else the development --project/--roles headers.",
+    "Authentication: env WEFT_TOKEN, else the token cached by 'weft login', else none (commands then ask you to log in).",
     "Run 'weft RESOURCE --help' or 'weft RESOURCE VERB --help' for details.",
   ].join('\n');
 }

@@ -64,7 +64,7 @@ function words(argv: readonly string[]): string[] {
 
 /**
  * The global options of a command's own stage, leaving out those the command redefines (e.g.
- * `role add --project` names a project; it is not the development --project header).
+ * `role add --project` names a project).
  */
 function globalsOf(parsed: Parsed, command: Command): Parsed {
   const own = new Set(command.options.map((o) => o.name));

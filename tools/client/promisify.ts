@@ -5,9 +5,8 @@
  */
 import { Metadata, type CallOptions, type Client, type ServiceError } from '@grpc/grpc-js';
 
+/** A bearer token from the identity service (none for anonymous calls such as login). */
 export interface Credentials {
-  project?: string;
-  roles?: string[];
   token?: string;
 }
 
@@ -38,8 +37,6 @@ interface PartialCodec {
 export function metadataFor(creds: Credentials): Metadata {
   const md = new Metadata();
   if (creds.token) md.set('authorization', `Bearer ${creds.token}`);
-  if (creds.project) md.set('x-weft-project', creds.project);
-  if (creds.roles && creds.roles.length > 0) md.set('x-weft-roles', creds.roles.join(','));
   return md;
 }
 

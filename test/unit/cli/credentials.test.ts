@@ -118,7 +118,7 @@ describe('expiry', () => {
     const env = { WEFT_TOKEN_FILE: file };
     let err: unknown;
     try {
-      resolveCredentials({ dev: { project: 'demo', roles: ['member'] }, explicitDev: false, env });
+      resolveCredentials({ env });
     } catch (e) {
       err = e;
     }
@@ -127,47 +127,42 @@ describe('expiry', () => {
     expect((err as CliError).message).toMatch(/^the cached token \(user alice, project demo\) in .* expired at .*; run 'weft login' again/);
     expect((err as CliError).message).not.toContain('\n');
     // WEFT_TOKEN still works: the file is not consulted then
-    expect(resolveCredentials({ dev: {}, explicitDev: false, env: { ...env, WEFT_TOKEN: 'env-tok' } }).credentials).toEqual({ token: 'env-tok' });
+    expect(resolveCredentials({ env: { ...env, WEFT_TOKEN: 'env-tok' } }).credentials).toEqual({ token: 'env-tok' });
     // and an injected clock before the expiry accepts it
-    expect(resolveCredentials({ dev: {}, explicitDev: false, env, nowMs: Date.now() - HOUR }).source).toBe('file');
+    expect(resolveCredentials({ env, nowMs: Date.now() - HOUR }).source).toBe('file');
   });
 });
 
-describe('precedence: WEFT_TOKEN > token file > development headers', () => {
-  const dev = { project: 'demo', roles: ['member'] };
-
-  test('the token is sent without dev headers unless --project/--roles were explicit', () => {
+describe('precedence: WEFT_TOKEN > token file > nothing', () => {
+  test('WEFT_TOKEN wins over the token file, which wins over nothing; only the bearer token is sent', () => {
     const file = path.join(dir, 'token.json');
     writeTokenFile(file, cached());
     const env = { WEFT_TOKEN_FILE: file, WEFT_TOKEN: 'env-tok' };
 
-    const fromEnv = resolveCredentials({ dev, explicitDev: false, env });
+    const fromEnv = resolveCredentials({ env });
     expect(fromEnv).toMatchObject({ source: 'env', credentials: { token: 'env-tok' } });
     expect(fromEnv.credentials).toEqual({ token: 'env-tok' });
+    expect(fromEnv.cached).toBeUndefined();
 
-    const fromFile = resolveCredentials({ dev, explicitDev: false, env: { WEFT_TOKEN_FILE: file } });
+    const fromFile = resolveCredentials({ env: { WEFT_TOKEN_FILE: file } });
     expect(fromFile).toMatchObject({ source: 'file', credentials: { token: 'tok-file' }, cached: { userName: 'alice' } });
     expect(fromFile.credentials).toEqual({ token: 'tok-file' });
-
-    const explicit = resolveCredentials({ dev: { project: 'p9', roles: ['admin'] }, explicitDev: true, env: { WEFT_TOKEN_FILE: file } });
-    expect(explicit.credentials).toEqual({ token: 'tok-file', project: 'p9', roles: ['admin'] });
 
     const md = metadataFor(fromFile.credentials);
     expect(md.get('authorization')).toEqual(['Bearer tok-file']);
     expect(md.get('x-weft-project')).toEqual([]);
     expect(md.get('x-weft-roles')).toEqual([]);
+    expect(Object.keys(md.getMap())).toEqual(['authorization']);
   });
 
-  test('without any token the dev headers are sent as before', () => {
-    const r = resolveCredentials({ dev, explicitDev: false, env: { WEFT_TOKEN_FILE: path.join(dir, 'none.json') } });
-    expect(r).toEqual({ source: 'dev', credentials: dev, file: path.join(dir, 'none.json') });
-    const md = metadataFor(r.credentials);
-    expect(md.get('authorization')).toEqual([]);
-    expect(md.get('x-weft-project')).toEqual(['demo']);
-    expect(md.get('x-weft-roles')).toEqual(['member']);
+  test('without any token nothing is sent (WEFT_PROJECT / WEFT_ROLES are ignored)', () => {
+    const env = { WEFT_TOKEN_FILE: path.join(dir, 'none.json'), WEFT_PROJECT: 'demo', WEFT_ROLES: 'member' };
+    const r = resolveCredentials({ env });
+    expect(r).toEqual({ source: 'none', credentials: {}, file: path.join(dir, 'none.json') });
+    expect(Object.keys(metadataFor(r.credentials).getMap())).toEqual([]);
   });
 
-  test('the context resolves explicit flags from the command line only, not from the environment', () => {
+  test('the context authenticates with the token only, whatever the environment says about projects', () => {
     const file = path.join(dir, 'token.json');
     writeTokenFile(file, cached());
     const parse = (argv: string[]) => parseArgs(argv, GLOBAL_OPTIONS).parsed;
@@ -176,11 +171,14 @@ describe('precedence: WEFT_TOKEN > token file > development headers', () => {
     const c1 = createContext(resolveGlobals([parse([])], envOnly), io, envOnly);
     expect(c1.auth().credentials).toEqual({ token: 'tok-file' });
     expect(c1.identityUrl).toBe('127.0.0.1:5999'); // the cached login's address
-    const c2 = createContext(resolveGlobals([parse(['--project', 'p-flag', '--identity-url', 'id:1'])], envOnly), io, envOnly);
-    expect(c2.auth().credentials).toEqual({ token: 'tok-file', project: 'p-flag', roles: ['admin'] });
+    const c2 = createContext(resolveGlobals([parse(['--identity-url', 'id:1'])], envOnly), io, envOnly);
     expect(c2.identityUrl).toBe('id:1');
     const none = { WEFT_TOKEN_FILE: path.join(dir, 'none.json') };
-    expect(createContext(resolveGlobals([parse([])], none), io, none).identityUrl).toBe('127.0.0.1:5000');
+    const c3 = createContext(resolveGlobals([parse([])], none), io, none);
+    expect(c3.identityUrl).toBe('127.0.0.1:5000');
+    expect(c3.auth()).toMatchObject({ source: 'none', credentials: {} });
+    expect(() => c3.api).toThrow("not logged in: run 'weft login --username NAME' (or set WEFT_TOKEN)");
+    expect(() => c3.identity).toThrow(/^not logged in/);
   });
 });
 
@@ -204,9 +202,19 @@ describe('the CLI with local credential problems (no server needed)', () => {
     }
   });
 
-  test('identity commands need a token', async () => {
-    const r = await weft(['user', 'list'], { WEFT_TOKEN_FILE: path.join(dir, 'none.json') });
-    expect(r).toEqual({ code: 1, out: [], err: ["weft: UNAUTHENTICATED: not logged in: run 'weft login --username NAME' (or set WEFT_TOKEN)"] });
+  test('identity and network commands need a token (a hint, without calling any server)', async () => {
+    // 127.0.0.1:1 would fail as UNAVAILABLE if the CLI called it
+    for (const argv of [['user', 'list'], ['--url', '127.0.0.1:1', 'network', 'list'], ['--url', '127.0.0.1:1', 'network', 'show', 'x']]) {
+      const r = await weft(argv, { WEFT_TOKEN_FILE: path.join(dir, 'none.json'), WEFT_PROJECT: 'demo', WEFT_ROLES: 'admin' });
+      expect(r).toEqual({ code: 1, out: [], err: ["weft: UNAUTHENTICATED: not logged in: run 'weft login --username NAME' (or set WEFT_TOKEN)"] });
+    }
+  });
+
+  test('the old development options are usage errors', async () => {
+    const r = await weft(['--project', 'demo', 'network', 'list'], { WEFT_TOKEN_FILE: path.join(dir, 'none.json') });
+    expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/--project/);
   });
 
   test('logout without a token file says so and succeeds', async () => {
@@ -239,7 +247,7 @@ describe('the CLI with local credential problems (no server needed)', () => {
     expect(r.err[0]).toMatch(/^weft: (UNAVAILABLE|DEADLINE_EXCEEDED): .*identity service at 127\.0\.0\.1:1/);
   }, 20_000);
 
-  test('a command option named like a global one is not taken as the dev header', async () => {
+  test('a command keeps its own --project option', async () => {
     const r = await weft(['role', 'add', 'member', '--user', 'u', '--project', 'p', '--bogus'], {});
     expect(r.code).toBe(2);
     expect(r.err).toEqual(["weft: unknown option --bogus (see 'weft role add --help')"]);

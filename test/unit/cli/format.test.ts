@@ -144,11 +144,18 @@ describe('global settings', () => {
   const parse = (argv: string[]) => parseArgs(argv, GLOBAL_OPTIONS).parsed;
 
   test('defaults, then environment, then flags (the last stage wins)', () => {
-    expect(resolveGlobals([parse([])], {})).toEqual({ url: '127.0.0.1:9696', json: false, credentials: { project: 'demo', roles: ['member'] }, explicitDev: false, urlExplicit: false });
-    const env = { WEFT_NETWORK_URL: 'h:1', WEFT_PROJECT: 'p1', WEFT_ROLES: 'admin, member', WEFT_IDENTITY_URL: 'id:5' };
-    expect(resolveGlobals([parse([])], env)).toEqual({ url: 'h:1', identityUrl: 'id:5', json: false, credentials: { project: 'p1', roles: ['admin', 'member'] }, explicitDev: false, urlExplicit: true });
-    const s = resolveGlobals([parse(['--url', 'a:1', '--json']), parse(['--url', 'b:2', '--roles', 'reader', '--identity-url', 'id:6'])], env);
-    expect(s).toEqual({ url: 'b:2', identityUrl: 'id:6', json: true, credentials: { project: 'p1', roles: ['reader'] }, explicitDev: true, urlExplicit: true });
+    expect(resolveGlobals([parse([])], {})).toEqual({ url: '127.0.0.1:9696', json: false, urlExplicit: false });
+    const env = { WEFT_NETWORK_URL: 'h:1', WEFT_IDENTITY_URL: 'id:5' };
+    expect(resolveGlobals([parse([])], env)).toEqual({ url: 'h:1', identityUrl: 'id:5', json: false, urlExplicit: true });
+    const s = resolveGlobals([parse(['--url', 'a:1', '--json']), parse(['--url', 'b:2', '--identity-url', 'id:6'])], env);
+    expect(s).toEqual({ url: 'b:2', identityUrl: 'id:6', json: true, urlExplicit: true });
+  });
+
+  test('the development options --project / --roles are gone (and their environment is ignored)', () => {
+    expect(GLOBAL_OPTIONS.map((o) => o.name)).not.toEqual(expect.arrayContaining(['project']));
+    expect(GLOBAL_OPTIONS.map((o) => o.name)).not.toEqual(expect.arrayContaining(['roles']));
+    expect(() => parse(['--project', 'p1'])).toThrow(/project/);
+    expect(resolveGlobals([parse([])], { WEFT_PROJECT: 'p1', WEFT_ROLES: 'admin' })).toEqual({ url: '127.0.0.1:9696', json: false, urlExplicit: false });
   });
 });
 

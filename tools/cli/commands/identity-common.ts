@@ -7,7 +7,7 @@ import type { IssueTokenResponse, Scope, TokenInfo } from '../../../proto/gen/we
 import { Endpoint, type Project, type Role, type User } from '../../../proto/gen/weft/identity/v1/resources';
 import type { Partial2 } from '../../client/promisify';
 import { UsageError, type OptionSpec, type Parsed } from '../args';
-import type { Context } from '../context';
+import { notLoggedIn, type Context } from '../context';
 import type { CachedToken } from '../credentials';
 import { CliError, isServiceError } from '../errors';
 import { bool, lines, time } from '../format';
@@ -24,7 +24,7 @@ export interface Me {
   roles: string[];
 }
 
-export const notLoggedIn = (): CliError => new CliError('UNAUTHENTICATED', "not logged in: run 'weft login --username NAME' (or set WEFT_TOKEN)");
+export { notLoggedIn };
 
 const whoCache = new WeakMap<Context, Promise<Me>>();
 
