@@ -164,6 +164,18 @@ export function printList<T>(ctx: Context, items: readonly T[], toJSON: (v: T) =
   ctx.out(ctx.json ? jsonDoc(items.map(toJSON)) : renderTable(headers, items.map(row)));
 }
 
+/** The show verb of a named network resource: resolve the id (or unique name), get, print. */
+export function showCommand<T>(kind: NamedKind, get: (ctx: Context, req: { id: string }) => Promise<T>, print: (ctx: Context, value: T) => void): Command {
+  return {
+    summary: `show a ${kind}`,
+    positionals: ID_ARG,
+    options: [],
+    async run(ctx, args) {
+      print(ctx, await get(ctx, { id: await resolveId(ctx, kind, args.positional(0)!) }));
+    },
+  };
+}
+
 /**
  * The delete verb of a named network resource: resolve the id (or unique name), call the API with
  * the optional expected --revision, report.

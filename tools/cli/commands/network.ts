@@ -18,7 +18,7 @@ import {
   resolveId,
   trailer,
   type Command,
-  type Resource, deleteCommand } from './common';
+  type Resource, deleteCommand, showCommand } from './common';
 
 export function segmentText(s: Segment): string {
   return [networkTypeName(s.networkType), s.physicalNetwork, s.segmentationId ? String(s.segmentationId) : ''].filter((x) => x).join(' ');
@@ -117,14 +117,7 @@ const list: Command = {
   },
 };
 
-const showCmd: Command = {
-  summary: 'show a network',
-  positionals: ID_ARG,
-  options: [],
-  async run(ctx, args) {
-    show(ctx, await ctx.api.getNetwork({ id: await resolveId(ctx, 'network', args.positional(0)!) }));
-  },
-};
+const showCmd: Command = showCommand('network', (ctx, req) => ctx.api.getNetwork(req), show);
 
 const updateOptions = [
   opt.name,

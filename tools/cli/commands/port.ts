@@ -19,7 +19,7 @@ import {
   resolveOpt,
   trailer,
   type Command,
-  type Resource, deleteCommand } from './common';
+  type Resource, deleteCommand, showCommand } from './common';
 
 export function describePort(p: Port): [string, string][] {
   const b = p.binding;
@@ -171,14 +171,7 @@ const list: Command = {
   },
 };
 
-const showCmd: Command = {
-  summary: 'show a port',
-  positionals: ID_ARG,
-  options: [],
-  async run(ctx, args) {
-    show(ctx, await ctx.api.getPort({ id: await resolveId(ctx, 'port', args.positional(0)!) }));
-  },
-};
+const showCmd: Command = showCommand('port', (ctx, req) => ctx.api.getPort(req), show);
 
 const updateOptions: OptionSpec[] = [
   opt.name,

@@ -20,7 +20,7 @@ import {
   resolveId,
   trailer,
   type Command,
-  type Resource, deleteCommand } from './common';
+  type Resource, deleteCommand, showCommand } from './common';
 
 export function describeRouter(r: Router): [string, string][] {
   const gw = r.externalGateway;
@@ -91,14 +91,7 @@ const list: Command = {
   },
 };
 
-const showCmd: Command = {
-  summary: 'show a router',
-  positionals: ID_ARG,
-  options: [],
-  async run(ctx, args) {
-    show(ctx, await ctx.api.getRouter({ id: await resolveId(ctx, 'router', args.positional(0)!) }));
-  },
-};
+const showCmd: Command = showCommand('router', (ctx, req) => ctx.api.getRouter(req), show);
 
 const updateOptions: OptionSpec[] = [
   opt.name,

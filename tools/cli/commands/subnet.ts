@@ -19,7 +19,7 @@ import {
   resolveOpt,
   trailer,
   type Command,
-  type Resource, deleteCommand } from './common';
+  type Resource, deleteCommand, showCommand } from './common';
 
 export function describeSubnet(s: Subnet): [string, string][] {
   return [
@@ -139,14 +139,7 @@ const list: Command = {
   },
 };
 
-const showCmd: Command = {
-  summary: 'show a subnet',
-  positionals: ID_ARG,
-  options: [],
-  async run(ctx, args) {
-    show(ctx, await ctx.api.getSubnet({ id: await resolveId(ctx, 'subnet', args.positional(0)!) }));
-  },
-};
+const showCmd: Command = showCommand('subnet', (ctx, req) => ctx.api.getSubnet(req), show);
 
 const updateOptions = [
   opt.name,
