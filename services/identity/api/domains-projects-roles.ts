@@ -206,6 +206,10 @@ export function lifecycleHandlers(d: LifecycleDeps) {
         state.appCreds.delete(txn, a);
         txn.del(state.nameKey('appcred', a.userId, a.name));
       }
+      // Users keep no pointer to a project that is gone: their default falls back to none.
+      for (const u of [...state.users.all(state.kv)].filter((x) => x.defaultProjectId === p.id)) {
+        state.users.put(txn, { ...u, defaultProjectId: '', revisionNumber: u.revisionNumber + 1, updatedAt: state.now() }, u);
+      }
       txn.del(state.nameKey('project', p.domainId, p.name));
       state.projects.delete(txn, p);
     });

@@ -202,6 +202,7 @@ describe('identity lifecycle: updating and deleting domains, projects and roles'
       await admin.addUserToGroup({ groupId: gid, userId: uid });
       await admin.createRoleAssignment({ assignment: { groupId: gid, projectId: pid, roleId: role('reader') } });
       const keep = await project('kept-proj');
+      await admin.updateUser({ user: { id: uid, defaultProjectId: pid }, updateMask: ['default_project_id'] });
       await grant(uid, keep);
       const tok = await login('gone-user', pid);
       expect(tok.info!.roles).toEqual(['member', 'reader']);
@@ -223,6 +224,8 @@ describe('identity lifecycle: updating and deleting domains, projects and roles'
       expect((await admin.listApplicationCredentials({ userId: uid })).applicationCredentials).toEqual([]);
       expect((await failure(admin.getProject({ id: pid }))).code).toBe(status.NOT_FOUND);
       expect((await failure(admin.deleteProject({ id: pid }))).code).toBe(status.NOT_FOUND);
+      // No user points at the deleted project any more.
+      expect((await admin.getUser({ id: uid })).defaultProjectId).toBe('');
       await tick();
       expect((await failure(id.anon().issueToken({ method: { $case: 'applicationCredential', value: { id: cred.id, secret: cred.secret } } }))).code).toBe(status.UNAUTHENTICATED);
       expect((await failure(login('gone-user', pid))).code).toBe(status.UNAUTHENTICATED);
