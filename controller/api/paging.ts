@@ -22,11 +22,14 @@ export function encodePageToken(lastId: string, filters: unknown): string {
   return Buffer.from(JSON.stringify({ a: lastId, f: filterHash(filters) })).toString('base64url');
 }
 
-export function decodePageToken(token: string, filters: unknown): string | undefined {
+const UUID = /^[0-9a-f-]{36}$/;
+
+/** `valid` checks the position the token carries (a resource id unless the list keys otherwise). */
+export function decodePageToken(token: string, filters: unknown, valid: RegExp = UUID): string | undefined {
   if (!token) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { a?: unknown; f?: unknown };
-    if (typeof parsed.a === 'string' && parsed.f === filterHash(filters) && /^[0-9a-f-]{36}$/.test(parsed.a)) return parsed.a;
+    if (typeof parsed.a === 'string' && parsed.f === filterHash(filters) && valid.test(parsed.a)) return parsed.a;
   } catch {
     // fall through to the error below
   }

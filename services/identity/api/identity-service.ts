@@ -247,24 +247,30 @@ export function identityHandlers(d: IdentityDeps): {
     });
     return {};
   };
+  /** Assignments sort (and page) by role, user, group, project, domain ids: a stable order. */
+  const ASSIGNMENT_KEY = /^[0-9a-f-]{0,36}( [0-9a-f-]{0,36}){4}$/;
+  const assignmentKey = (a: RoleAssignment): string => `${a.roleId} ${a.userId} ${a.groupId} ${a.projectId} ${a.domainId}`;
   const listRoleAssignments = async (r: M.ListRoleAssignmentsRequest, c: Caller): Promise<M.ListRoleAssignmentsResponse> => {
     authorize('list_role_assignments', c, { user_id: r.userId });
     // As Keystone: effective assignments name users only, so a group filter could match nothing.
     if (r.effective && r.groupId) throw invalidArgument([{ field: 'group_id', description: 'cannot be combined with effective (effective assignments name users, not groups)' }]);
+    const limit = pageSize(r.pageSize);
+    const filters = { u: r.userId, g: r.groupId, p: r.projectId, d: r.domainId, r: r.roleId, e: r.effective };
+    const after = decodePageToken(r.pageToken, filters, ASSIGNMENT_KEY);
     await state.settled();
-    const out: RoleAssignment[] = [];
-    const seen = new Set<string>();
+    const found = new Map<string, RoleAssignment>();
     for (const g of state.allGrants()) {
       for (const a of assignmentsOf(state, g, r.effective)) {
         if ((r.userId && a.userId !== r.userId) || (r.projectId && a.projectId !== r.projectId) || (r.domainId && a.domainId !== r.domainId) || (r.roleId && a.roleId !== r.roleId) || (r.groupId && a.groupId !== r.groupId)) continue;
         // A user holding a role both directly and through groups is listed once.
-        const key = `${a.roleId} ${a.userId} ${a.groupId} ${a.projectId} ${a.domainId}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        out.push(a);
+        const key = assignmentKey(a);
+        if ((after === undefined || key > after) && !found.has(key)) found.set(key, a);
       }
     }
-    return { assignments: out, nextPageToken: '' };
+    const keys = [...found.keys()].sort();
+    const page = keys.slice(0, limit);
+    const next = keys.length > limit ? encodePageToken(page[page.length - 1], filters) : '';
+    return { assignments: page.map((k) => found.get(k)!), nextPageToken: next };
   };
 
   // ---------- tokens ----------

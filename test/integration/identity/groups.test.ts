@@ -230,6 +230,29 @@ describe('identity groups', () => {
     expect((await admin.listGroups({ userId: again })).groups.map((g) => g.id)).toEqual([gid]);
   });
 
+  it('pages role assignments in a stable order, with tokens bound to the filters', async () => {
+    const pid = await project('paged-asg');
+    const users = await Promise.all([0, 1, 2, 3, 4].map((i) => user(`paged-asg-${i}`)));
+    for (const u of users) await admin.createRoleAssignment({ assignment: { userId: u, projectId: pid, roleId: memberRoleId } });
+    await admin.createRoleAssignment({ assignment: { userId: users[0], projectId: pid, roleId: readerRoleId } });
+    const all = (await admin.listRoleAssignments({ projectId: pid })).assignments;
+    expect(all).toHaveLength(6);
+    const seen: typeof all = [];
+    let pageToken = '';
+    for (let i = 0; i < 10; i++) {
+      const page = await admin.listRoleAssignments({ projectId: pid, pageSize: 4, pageToken });
+      expect(page.assignments.length).toBeLessThanOrEqual(4);
+      seen.push(...page.assignments);
+      pageToken = page.nextPageToken;
+      if (!pageToken) break;
+    }
+    expect(seen).toEqual(all);
+    const first = await admin.listRoleAssignments({ projectId: pid, pageSize: 2 });
+    const replay = await failure(admin.listRoleAssignments({ projectId: '', pageSize: 2, pageToken: first.nextPageToken }));
+    expect(replay.code).toBe(status.INVALID_ARGUMENT);
+    expect(replay.fields).toEqual(['page_token']);
+  });
+
   it('answers bad input with field violations and changes nothing', async () => {
     const count = async () => (await admin.listGroups({ pageSize: 1000 })).groups.length;
     const n = await count();
