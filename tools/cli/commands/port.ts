@@ -20,6 +20,7 @@ import {
   trailer,
   type Command,
   type Resource, deleteCommand, showCommand } from './common';
+import { portPlugVerbs } from './port-plug';
 
 export function describePort(p: Port): [string, string][] {
   const b = p.binding;
@@ -264,5 +265,5 @@ export const portResource: Resource = {
   name: 'port',
   aliases: [],
   summary: 'attachment points (addresses, MAC, security) on networks',
-  verbs: { create, list, show: showCmd, update, delete: del },
+  verbs: { create, list, show: showCmd, update, delete: del, ...portPlugVerbs },
 };
