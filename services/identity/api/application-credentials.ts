@@ -11,8 +11,10 @@ import { ApplicationCredential, RevocationKind, type User } from '../../../proto
 import { Violations } from '../../../controller/domain/validate';
 import type { Caller } from '../../runtime/caller';
 import { alreadyExists, notFound, unauthenticated } from '../../runtime/errors';
-import { decodePageToken, encodePageToken, pageSize } from '../../../controller/api/paging';
+import { encodePageToken } from '../../../controller/api/paging';
 import type { IdentityState } from '../state';
+import { pageCursor } from './paged-list';
+import { refuseBadId } from './refuse-bad-id';
 
 const SECRET_BYTES = 32;
 
@@ -43,6 +45,7 @@ export function applicationCredentialHandlers(d: AppCredDeps) {
     const req = r.applicationCredential ?? ApplicationCredential.fromPartial({});
     const v = new Violations();
     v.check(req.name.length >= 1 && req.name.length <= 255, 'application_credential.name', 'must be 1-255 characters');
+    v.check(!/[\u0000-\u001f]/.test(req.name), 'application_credential.name', 'must not contain control characters');
     v.description('application_credential.description', req.description);
     v.check(!!c.projectId, 'application_credential', 'needs a project-scoped token: the credential delegates roles on that project');
     const held = new Set(c.roles);
@@ -74,20 +77,26 @@ export function applicationCredentialHandlers(d: AppCredDeps) {
   const get = async (r: M.GetApplicationCredentialRequest, c: Caller): Promise<ApplicationCredential> => {
     await state.settled();
     d.authorize('get_application_credential', c, { user_id: c.userId });
+    refuseBadId(r.id);
     return publicView(mine(c, state.appCreds.get(state.kv, r.id), r.id));
   };
 
   const list = async (r: M.ListApplicationCredentialsRequest, c: Caller): Promise<M.ListApplicationCredentialsResponse> => {
     const userId = r.userId || c.userId;
     d.authorize('list_application_credentials', c, { user_id: userId });
-    await state.settled();
+    const v = new Violations();
+    v.uuid('user_id', r.userId, false);
     const filters = { u: userId };
-    const { items, lastId } = await state.appCreds.page(state.kv, { index: { name: 'user', value: userId }, afterId: decodePageToken(r.pageToken, filters), limit: pageSize(r.pageSize), match: () => true });
+    const { limit, afterId } = pageCursor(v, r, filters);
+    v.throwIfAny();
+    await state.settled();
+    const { items, lastId } = await state.appCreds.page(state.kv, { index: { name: 'user', value: userId }, afterId, limit, match: () => true });
     return { applicationCredentials: items.map(publicView), nextPageToken: lastId ? encodePageToken(lastId, filters) : '' };
   };
 
   const remove = async (r: M.DeleteApplicationCredentialRequest, c: Caller): Promise<M.DeleteApplicationCredentialResponse> => {
     d.authorize('delete_application_credential', c, { user_id: c.userId });
+    refuseBadId(r.id);
     await state.mutate((txn, revoke) => {
       const cred = mine(c, state.appCreds.get(txn, r.id), r.id);
       state.appCreds.delete(txn, cred);

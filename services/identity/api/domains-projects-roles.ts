@@ -1,6 +1,7 @@
 /**
- * The lifecycle of domains, projects and roles after creation (Keystone v3): update and delete,
- * and what each change does to tokens, grants and application credentials.
+ * Domains, projects and roles (Keystone v3): create, get, list, update and delete, and what each
+ * change does to tokens, grants and application credentials. Names are unique (domains and roles
+ * globally, projects within their domain), case-insensitively.
  *
  * - Domains: a domain is deleted only once disabled and empty (no projects, users or groups).
  *   Disabling it ends every token of its users (a user event each) and every token scoped to its
@@ -24,10 +25,12 @@ import type * as M from '../../../proto/gen/weft/identity/v1/identity_service';
 import { Domain, Project, RevocationKind, Role, type RevocationEvent } from '../../../proto/gen/weft/identity/v1/resources';
 import { checkUpdateMask, Violations } from '../../../controller/domain/validate';
 import type { Caller } from '../../runtime/caller';
-import { aborted, alreadyExists, failedPrecondition, notFound } from '../../runtime/errors';
+import { aborted, alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../runtime/errors';
 import type { Txn } from '../../runtime/store/kv';
 import type { Grant, IdentityState } from '../state';
 import { grantHolders, revokeLostRoles } from './groups';
+import { pagedList } from './paged-list';
+import { refuseBadId } from './refuse-bad-id';
 
 export interface LifecycleDeps {
   state: IdentityState;
@@ -39,7 +42,7 @@ export interface LifecycleDeps {
 
 /** Roles the shipped policy names: they keep their names and cannot be deleted. */
 export const BUILTIN_ROLES: ReadonlySet<string> = new Set(['admin', 'member', 'reader', 'service']);
-/** The same rule as CreateRole. */
+/** Role names: what policy rules can name (`role:<name>`). */
 const ROLE_NAME_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 const ROLE_NAME_RULE = 'must be 1-32 lowercase letters, digits, "_" or "-", starting with a letter';
 /** How many blockers a FAILED_PRECONDITION names per kind. */
@@ -53,8 +56,9 @@ export function lifecycleHandlers(d: LifecycleDeps) {
   const checkRevision = (type: string, r: { id: string; revisionNumber: number }, expected: number): void => {
     if (expected && expected !== r.revisionNumber) throw aborted(`${type} ${r.id} is at revision ${r.revisionNumber}`);
   };
+  /** Ids are server-made UUIDs: anything else is a bad request, not a missing resource. */
   const requireId = (v: Violations, field: string, id: string): void => {
-    v.check(id.length > 0, field, 'is required');
+    v.uuid(field, id, true);
   };
   /** An event for tokens issued up to now, kept for as long as such a token can live. */
   const event = (kind: RevocationKind, fields: { userId?: string; projectId?: string }): RevocationEvent => {
@@ -77,6 +81,46 @@ export function lifecycleHandlers(d: LifecycleDeps) {
   };
 
   // ---------- domains ----------
+
+  const createDomain = async (r: M.CreateDomainRequest, c: Caller): Promise<Domain> => {
+    d.authorize('create_domain', c);
+    const req = r.domain ?? Domain.fromPartial({});
+    const v = new Violations();
+    d.checkName(v, 'domain.name', req.name);
+    v.description('domain.description', req.description);
+    v.tags('domain.tags', req.tags);
+    v.throwIfAny();
+    return state.mutate((txn) => {
+      if (state.lookupName(txn, 'domain', '', req.name)) throw alreadyExists(`domain ${req.name} already exists`);
+      const t = state.now();
+      const dom: Domain = { id: state.uuid(), name: req.name, description: req.description, enabled: req.enabled ?? true, tags: [...req.tags], revisionNumber: 1, createdAt: t, updatedAt: t };
+      state.domains.put(txn, dom);
+      txn.put(state.nameKey('domain', '', dom.name), Buffer.from(dom.id));
+      return dom;
+    });
+  };
+
+  const getDomain = async (r: M.GetDomainRequest, c: Caller): Promise<Domain> => {
+    d.authorize('get_domain', c, { id: r.id });
+    refuseBadId(r.id);
+    const dom = state.domains.get(state.kv, r.id);
+    if (!dom) throw notFound('domain', r.id);
+    return dom;
+  };
+
+  const listDomains = async (r: M.ListDomainsRequest, c: Caller): Promise<M.ListDomainsResponse> => {
+    d.authorize('list_domains', c);
+    const v = new Violations();
+    v.name('name', r.name);
+    v.tags('tags', r.tags);
+    const p = await pagedList(state, state.domains, r, {
+      violations: v,
+      filters: { n: r.name, t: r.tags },
+      index: { name: 'all', value: '*' },
+      match: (x) => (!r.name || x.name === r.name) && r.tags.every((t) => x.tags.includes(t)),
+    });
+    return { domains: p.items, nextPageToken: p.next };
+  };
 
   const updateDomain = async (r: M.UpdateDomainRequest, c: Caller): Promise<Domain> => {
     const req = r.domain ?? Domain.fromPartial({});
@@ -154,6 +198,53 @@ export function lifecycleHandlers(d: LifecycleDeps) {
 
   const adminProjectRefusal = (p: Project, what: string) =>
     failedPrecondition(`the admin project ${p.name} cannot be ${what}: it holds the bootstrap admin's role`, [{ type: 'PROJECT', subject: p.id, description: 'created by bootstrap' }], 'BOOTSTRAP_PROJECT');
+
+  const createProject = async (r: M.CreateProjectRequest, c: Caller): Promise<Project> => {
+    d.authorize('create_project', c);
+    const req = r.project ?? Project.fromPartial({});
+    const v = new Violations();
+    d.checkName(v, 'project.name', req.name);
+    v.description('project.description', req.description);
+    v.tags('project.tags', req.tags);
+    v.uuid('project.domain_id', req.domainId, false);
+    v.throwIfAny();
+    const domainId = req.domainId || d.defaultDomainId;
+    return state.mutate((txn) => {
+      const dom = state.domains.get(txn, domainId);
+      if (!dom) throw invalidArgument([{ field: 'project.domain_id', description: `domain ${domainId} does not exist` }]);
+      if (state.lookupName(txn, 'project', domainId, req.name)) throw alreadyExists(`project ${req.name} already exists in domain ${dom.name}`);
+      const t = state.now();
+      const p: Project = { id: state.uuid(), domainId, name: req.name, description: req.description, enabled: req.enabled ?? true, tags: [...req.tags], revisionNumber: 1, createdAt: t, updatedAt: t };
+      state.projects.put(txn, p);
+      txn.put(state.nameKey('project', domainId, p.name), Buffer.from(p.id));
+      return p;
+    });
+  };
+
+  const getProject = async (r: M.GetProjectRequest, c: Caller): Promise<Project> => {
+    await state.settled();
+    // Policy first with the requested id: a non-admin learns nothing about other projects.
+    d.authorize('get_project', c, { id: r.id });
+    refuseBadId(r.id);
+    const p = state.projects.get(state.kv, r.id);
+    if (!p) throw notFound('project', r.id);
+    return p;
+  };
+
+  const listProjects = async (r: M.ListProjectsRequest, c: Caller): Promise<M.ListProjectsResponse> => {
+    d.authorize('list_projects', c);
+    const v = new Violations();
+    v.name('name', r.name);
+    v.tags('tags', r.tags);
+    v.uuid('domain_id', r.domainId, false);
+    const p = await pagedList(state, state.projects, r, {
+      violations: v,
+      filters: { n: r.name, d: r.domainId, t: r.tags },
+      index: { name: 'domain', value: r.domainId || d.defaultDomainId },
+      match: (x) => (!r.name || x.name === r.name) && r.tags.every((t) => x.tags.includes(t)),
+    });
+    return { projects: p.items, nextPageToken: p.next };
+  };
 
   const updateProject = async (r: M.UpdateProjectRequest, c: Caller): Promise<Project> => {
     const req = r.project ?? Project.fromPartial({});
@@ -245,6 +336,41 @@ export function lifecycleHandlers(d: LifecycleDeps) {
     }
   };
 
+  const createRole = async (r: M.CreateRoleRequest, c: Caller): Promise<Role> => {
+    d.authorize('create_role', c);
+    const req = r.role ?? Role.fromPartial({});
+    const v = new Violations();
+    v.check(ROLE_NAME_RE.test(req.name), 'role.name', ROLE_NAME_RULE);
+    v.description('role.description', req.description);
+    v.throwIfAny();
+    return state.mutate((txn) => {
+      if (state.lookupName(txn, 'role', '', req.name)) throw alreadyExists(`role ${req.name} already exists`);
+      const t = state.now();
+      const role: Role = { id: state.uuid(), name: req.name, description: req.description, revisionNumber: 1, createdAt: t, updatedAt: t };
+      state.roles.put(txn, role);
+      txn.put(state.nameKey('role', '', role.name), Buffer.from(role.id));
+      return role;
+    });
+  };
+
+  const getRole = async (r: M.GetRoleRequest, c: Caller): Promise<Role> => {
+    d.authorize('get_role', c);
+    refuseBadId(r.id);
+    const role = state.roles.get(state.kv, r.id);
+    if (!role) throw notFound('role', r.id);
+    return role;
+  };
+
+  const listRoles = async (r: M.ListRolesRequest, c: Caller): Promise<M.ListRolesResponse> => {
+    d.authorize('list_roles', c);
+    const v = new Violations();
+    v.name('name', r.name);
+    // The request shares the list shape of the others, but roles carry no tags to filter on.
+    v.check(r.tags.length === 0, 'tags', 'roles have no tags');
+    const p = await pagedList(state, state.roles, r, { violations: v, filters: { n: r.name }, index: { name: 'all', value: '*' }, match: (x) => !r.name || x.name === r.name });
+    return { roles: p.items, nextPageToken: p.next };
+  };
+
   const updateRole = async (r: M.UpdateRoleRequest, c: Caller): Promise<Role> => {
     const req = r.role ?? Role.fromPartial({});
     d.authorize('update_role', c, { id: req.id });
@@ -296,5 +422,9 @@ export function lifecycleHandlers(d: LifecycleDeps) {
     return {};
   };
 
-  return { updateDomain, deleteDomain, updateProject, deleteProject, updateRole, deleteRole };
+  return {
+    createDomain, getDomain, listDomains, updateDomain, deleteDomain,
+    createProject, getProject, listProjects, updateProject, deleteProject,
+    createRole, getRole, listRoles, updateRole, deleteRole,
+  };
 }

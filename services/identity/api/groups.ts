@@ -14,10 +14,12 @@ import { status as Status } from '@grpc/grpc-js';
 import type * as M from '../../../proto/gen/weft/identity/v1/identity_service';
 import { Group, RevocationKind, type RevocationEvent, type RoleAssignment } from '../../../proto/gen/weft/identity/v1/resources';
 import { checkUpdateMask, Violations } from '../../../controller/domain/validate';
-import { decodePageToken, encodePageToken, pageSize } from '../../../controller/api/paging';
+import { encodePageToken } from '../../../controller/api/paging';
 import type { Caller } from '../../runtime/caller';
 import { aborted, alreadyExists, invalidArgument, notFound, WeftError } from '../../runtime/errors';
 import type { Grant, IdentityState } from '../state';
+import { pageCursor } from './paged-list';
+import { refuseBadId } from './refuse-bad-id';
 
 export interface GroupDeps {
   state: IdentityState;
@@ -96,6 +98,7 @@ export function groupHandlers(d: GroupDeps) {
     d.checkName(v, 'group.name', req.name);
     v.description('group.description', req.description);
     v.tags('group.tags', req.tags);
+    v.uuid('group.domain_id', req.domainId, false);
     v.throwIfAny();
     return state.mutate((txn) => {
       const dom = state.domains.get(txn, domainId);
@@ -113,6 +116,7 @@ export function groupHandlers(d: GroupDeps) {
     await state.settled();
     // Policy first with the requested id: a caller who may not look learns nothing.
     d.authorize('get_group', c, { id: r.id });
+    refuseBadId(r.id);
     const g = state.groups.get(state.kv, r.id);
     if (!g) throw notFound('group', r.id);
     return g;
@@ -120,10 +124,15 @@ export function groupHandlers(d: GroupDeps) {
 
   const list = async (r: M.ListGroupsRequest, c: Caller): Promise<M.ListGroupsResponse> => {
     d.authorize('list_groups', c, { user_id: r.userId, domain_id: r.domainId });
-    await state.settled();
-    const limit = pageSize(r.pageSize);
     const filters = { n: r.name, d: r.domainId, t: r.tags, u: r.userId };
-    const afterId = decodePageToken(r.pageToken, filters);
+    const v = new Violations();
+    v.name('name', r.name);
+    v.tags('tags', r.tags);
+    v.uuid('domain_id', r.domainId, false);
+    v.uuid('user_id', r.userId, false);
+    const { limit, afterId } = pageCursor(v, r, filters);
+    v.throwIfAny();
+    await state.settled();
     const match = (g: Group): boolean => (!r.name || g.name === r.name) && (!r.domainId || g.domainId === r.domainId) && r.tags.every((t) => g.tags.includes(t));
     if (!r.userId) {
       const { items, lastId } = await state.groups.page(state.kv, { index: { name: 'domain', value: r.domainId || d.defaultDomainId }, afterId, limit, match });
@@ -150,7 +159,7 @@ export function groupHandlers(d: GroupDeps) {
     const req = r.group ?? Group.fromPartial({});
     d.authorize('update_group', c, { id: req.id });
     const v = new Violations();
-    v.check(req.id.length > 0, 'group.id', 'is required');
+    v.uuid('group.id', req.id, true);
     const paths = checkUpdateMask(v, r.updateMask, ['name', 'description', 'tags']);
     if (paths.includes('name')) d.checkName(v, 'group.name', req.name);
     if (paths.includes('description')) v.description('group.description', req.description);
@@ -180,6 +189,7 @@ export function groupHandlers(d: GroupDeps) {
 
   const remove = async (r: M.DeleteGroupRequest, c: Caller): Promise<M.DeleteGroupResponse> => {
     d.authorize('delete_group', c, { id: r.id });
+    refuseBadId(r.id);
     await state.mutate((txn, revoke) => {
       const g = state.groups.get(txn, r.id);
       if (!g) throw notFound('group', r.id);
