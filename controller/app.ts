@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { AgentServiceService } from '../proto/gen/weft/agent/v1/agent_service';
 import { NetworkServiceService } from '../proto/gen/weft/network/v1/network_service';
 import { RevocationFollower } from '../services/runtime/auth/revocation-follower';
 import { RevocationSet } from '../services/runtime/auth/revocations';
@@ -13,12 +14,16 @@ import { KeyRepository } from '../services/identity/tokens/key-repository';
 import { systemClock } from '../services/identity/tokens/token-codec';
 import type { Logger } from '../services/runtime/log';
 import { RpcServer } from '../services/runtime/server';
+import { agentServiceHandlers } from './api/agent-service';
 import { networkServiceHandlers } from './api/network-service';
 import type { ControllerConfig } from './config';
-import { NETWORK_POLICY_DEFAULTS } from './policy';
+import { AGENT_POLICY_DEFAULTS, NETWORK_POLICY_DEFAULTS } from './policy';
 import { BASE_RULES } from '../services/runtime/policy/base-rules';
 import { loadPolicy } from '../services/runtime/policy/load';
+import { AgentRegistry } from './domain/agents/registry';
 import { NetworkState } from './domain/state';
+import { PortChanges } from './drivers/port-changes';
+import { MechanismDrivers } from './drivers/registry';
 import { KvStore } from '../services/runtime/store/kv';
 
 export const PROTO_ROOT = path.join(__dirname, '..', '..', 'proto');
@@ -26,6 +31,7 @@ export const PROTO_ROOT = path.join(__dirname, '..', '..', 'proto');
 export interface RunningController {
   port: number;
   state: NetworkState;
+  agents: AgentRegistry;
   server: RpcServer;
   stop(graceMs?: number): Promise<void>;
 }
@@ -36,7 +42,13 @@ export async function startController(config: ControllerConfig, logger: Logger, 
   const kv = await KvStore.open({ path: config.dataDir, sync: config.store.sync, onFatal });
   const state = new NetworkState(kv, config);
   const { counts } = state.load();
+  const agents = new AgentRegistry(state, { downTimeMs: config.agents.downTimeMs });
+  counts.agent = agents.load();
   logger.info('store loaded', { data_dir: config.dataDir, revision: state.changelog.revision, counts, load_ms: Date.now() - started });
+  const drivers = MechanismDrivers.fromConfig(config, logger);
+  // A vendor driver that is not up yet is not fatal: it is asked again when a port needs it.
+  await drivers.describeAll();
+  const portChanges = new PortChanges({ state, agents, drivers, logger });
   let authenticator: Authenticator;
   let follower: RevocationFollower | undefined;
   let keyReload: NodeJS.Timeout | undefined;
@@ -59,21 +71,25 @@ export async function startController(config: ControllerConfig, logger: Logger, 
     logger.warn('auth.mode is none: every API call will be rejected as UNAUTHENTICATED');
     authenticator = new DenyAllAuthenticator();
   }
-  const server = new RpcServer({ logger, authenticator, protoRoot: PROTO_ROOT, reflectionProtos: ['weft/network/v1/network_service.proto'] });
-  const { engine: policy, warnings } = loadPolicy({ defaults: { ...BASE_RULES, ...NETWORK_POLICY_DEFAULTS }, overrideFile: config.policyFile || undefined });
+  const server = new RpcServer({ logger, authenticator, protoRoot: PROTO_ROOT, reflectionProtos: ['weft/network/v1/network_service.proto', 'weft/agent/v1/agent_service.proto'] });
+  const { engine: policy, warnings } = loadPolicy({ defaults: { ...BASE_RULES, ...NETWORK_POLICY_DEFAULTS, ...AGENT_POLICY_DEFAULTS }, overrideFile: config.policyFile || undefined });
   for (const w of warnings) logger.warn(w);
-  const { unary, streaming } = networkServiceHandlers(state, policy);
+  const { unary, streaming } = networkServiceHandlers(state, policy, portChanges);
   server.addService(NetworkServiceService, 'weft.network.v1.NetworkService', unary, streaming);
+  server.addService(AgentServiceService, 'weft.agent.v1.AgentService', agentServiceHandlers({ state, agents, portChanges, policy, heartbeatIntervalMs: config.agents.heartbeatIntervalMs, logger }));
   const port = await server.listen(config.listen);
-  logger.info('network controller listening', { address: config.listen, port });
+  for (const extra of config.extraListen) await server.listen(extra);
+  logger.info('network controller listening', { address: config.listen, port, extra: config.extraListen });
   return {
     port,
     state,
+    agents,
     server,
     async stop(graceMs = 10_000) {
       follower?.stop();
       if (keyReload) clearInterval(keyReload);
       await server.drain(graceMs);
+      drivers.close();
       await state.changelog.idle();
       await kv.close();
     },

@@ -10,8 +10,24 @@ export interface Range {
   max: number;
 }
 
+/** A vendor's mechanism driver: a weft.driver.v1.MechanismDriverService the controller calls. */
+export interface RemoteDriverConfig {
+  address: string;
+  /** Deadline of each call to the driver. */
+  timeoutMs: number;
+}
+
+/** Mechanism drivers built into the controller (controller/drivers/). */
+export const IN_TREE_DRIVERS = ['linuxbridge'] as const;
+
 export interface ControllerConfig {
   listen: string;
+  /**
+   * More addresses served by the same server, e.g. `unix:/run/weft/controller.sock`: node agents
+   * run inside network namespaces, where the controller's TCP address may not be reachable but
+   * a unix socket path is.
+   */
+  extraListen: string[];
   dataDir: string;
   /** token: bearer tokens from the identity service; none: every call is refused (maintenance). */
   authMode: 'token' | 'none';
@@ -37,6 +53,15 @@ export interface ControllerConfig {
   macPrefix: string;
   /** Operator overrides of the network API policy (JSON: rule name → rule); empty = defaults. */
   policyFile: string;
+  agents: {
+    /** An agent is alive while its last heartbeat is at most this old. */
+    downTimeMs: number;
+    /** How often agents are told to heartbeat (HeartbeatResponse); well below downTimeMs. */
+    heartbeatIntervalMs: number;
+  };
+  /** Mechanism drivers asked, in this order, to bind a port: in-tree names or remoteDrivers keys. */
+  mechanismDrivers: string[];
+  remoteDrivers: Record<string, RemoteDriverConfig>;
 }
 
 export const ENV: Record<string, string> = {
@@ -49,7 +74,37 @@ export const ENV: Record<string, string> = {
   WEFT_STORE_SYNC: 'store.sync',
   WEFT_STORE_CHANGELOG_RETAIN: 'store.changeLogRetain',
   WEFT_NETWORK_POLICY_FILE: 'policyFile',
+  WEFT_NETWORK_EXTRA_LISTEN: 'extraListen',
+  WEFT_AGENT_DOWN_TIME_MS: 'agents.downTimeMs',
+  WEFT_MECHANISM_DRIVERS: 'mechanismDrivers',
 };
+
+/** A list of strings, given as a JSON list or (from the environment) comma-separated. */
+function stringList(r: ConfigReader, path: string, dflt: string[]): string[] {
+  const v = r.raw(path);
+  if (v === undefined) return dflt;
+  if (typeof v === 'string') return v.split(',').map((x) => x.trim()).filter((x) => x);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  r.fail(`${path}: expected a list of strings`);
+  return dflt;
+}
+
+function remoteDrivers(r: ConfigReader): Record<string, RemoteDriverConfig> {
+  const v = r.raw('remoteDrivers');
+  const out: Record<string, RemoteDriverConfig> = {};
+  if (v === undefined) return out;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    r.fail('remoteDrivers: expected an object of name → { address, timeoutMs }');
+    return out;
+  }
+  for (const name of Object.keys(v)) {
+    if ((IN_TREE_DRIVERS as readonly string[]).includes(name)) r.fail(`remoteDrivers.${name}: the name of an in-tree driver`);
+    const address = r.string(`remoteDrivers.${name}.address`, '', checkListen);
+    if (!address) r.fail(`remoteDrivers.${name}.address: required`);
+    out[name] = { address, timeoutMs: r.number(`remoteDrivers.${name}.timeoutMs`, 5000, 10, 600_000) };
+  }
+  return out;
+}
 
 function ranges(r: ConfigReader, path: string, value: unknown, lo: number, hi: number): Range[] {
   if (!Array.isArray(value)) {
@@ -94,6 +149,7 @@ export function loadControllerConfig(file: string | undefined, env: NodeJS.Proce
   if (flat !== undefined && (!Array.isArray(flat) || !flat.every((x) => typeof x === 'string'))) r.fail('segments.flatNetworks: expected a list of strings');
   const cfg: ControllerConfig = {
     listen: r.string('listen', '127.0.0.1:9696', checkListen),
+    extraListen: stringList(r, 'extraListen', []),
     dataDir: r.string('dataDir', './data/network'),
     authMode: r.oneOf('auth.mode', 'token', ['token', 'none'] as const),
     auth: { keysDir: r.string('auth.keysDir', './data/identity/keys'), identityUrl: r.string('auth.identityUrl', '127.0.0.1:5000') },
@@ -108,7 +164,20 @@ export function loadControllerConfig(file: string | undefined, env: NodeJS.Proce
     physicalMtu: r.number('physicalMtu', 1500, 576, 9216),
     policyFile: r.string('policyFile', ''),
     macPrefix: r.string('macPrefix', 'fa:16:3e', (v) => (/^[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$/.test(v) && (parseInt(v.slice(0, 2), 16) & 1) === 0 ? undefined : 'expected three lowercase unicast octets like fa:16:3e')),
+    agents: { downTimeMs: r.number('agents.downTimeMs', 10_000, 100, 3_600_000), heartbeatIntervalMs: r.number('agents.heartbeatIntervalMs', 2000, 50, 600_000) },
+    mechanismDrivers: stringList(r, 'mechanismDrivers', ['linuxbridge']),
+    remoteDrivers: remoteDrivers(r),
   };
+  cfg.extraListen.forEach((a, i) => {
+    const msg = checkListen(a);
+    if (msg) r.fail(`extraListen[${i}]: ${msg}`);
+  });
+  if (cfg.agents.heartbeatIntervalMs >= cfg.agents.downTimeMs) r.fail('agents.heartbeatIntervalMs must be below agents.downTimeMs (one late heartbeat would mark agents dead)');
+  if (cfg.mechanismDrivers.length === 0) r.fail('mechanismDrivers: at least one driver (no driver means no port can be bound)');
+  if (new Set(cfg.mechanismDrivers).size !== cfg.mechanismDrivers.length) r.fail('mechanismDrivers: a driver is listed twice');
+  for (const d of cfg.mechanismDrivers) {
+    if (!(IN_TREE_DRIVERS as readonly string[]).includes(d) && !cfg.remoteDrivers[d]) r.fail(`mechanismDrivers: "${d}" is neither in-tree (${IN_TREE_DRIVERS.join(', ')}) nor a key of remoteDrivers`);
+  }
   if (cfg.segments.tenantNetworkType === 'vlan' && Object.keys(cfg.segments.vlanRanges).length === 0) {
     r.fail('segments.tenantNetworkType is vlan but segments.vlanRanges is empty');
   }

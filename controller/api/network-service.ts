@@ -43,7 +43,7 @@ import type {
   WatchResponse,
   Change,
 } from '../../proto/gen/weft/network/v1/network_service';
-import type { Caller } from '../../services/runtime/caller';
+import { readsAllProjects, type Caller } from '../../services/runtime/caller';
 import type { PolicyEngine } from '../../services/runtime/policy/engine';
 import { actionName } from '../policy';
 import type { StreamHandler, UnaryHandler } from '../../services/runtime/server';
@@ -57,6 +57,8 @@ import { canWrite, type NetworkState } from '../domain/state';
 import * as subnets from '../domain/subnets';
 import type { Identified, Table } from '../../services/runtime/store/table';
 import { decodePageToken, encodePageToken, pageSize } from './paging';
+import { guardAll } from './guard';
+import type { PortChanges } from '../drivers/port-changes';
 import { canonicalAddress, normalizeMac } from '../domain/ipam';
 
 
@@ -78,19 +80,14 @@ async function listPage<T extends Identified>(
   return { items, next: lastId ? encodePageToken(lastId, filters) : '', revision };
 }
 
-/** Runs the method's policy rule before its handler (see controller/policy.ts). */
-function guarded<H extends (req: never, caller: Caller, ...rest: never[]) => Promise<unknown>>(policy: PolicyEngine | undefined, rpc: string, handler: H): H {
-  if (!policy) return handler;
-  const action = actionName(rpc);
-  return (async (req: never, caller: Caller, ...rest: never[]) => {
-    policy.authorize(action, { project_id: caller.projectId }, { roles: caller.roles, project_id: caller.projectId, user_id: caller.userId });
-    return handler(req, caller, ...rest);
-  }) as H;
-}
-
+/**
+ * `portChanges` routes port create/update/delete through the mechanism drivers
+ * (controller/drivers/port-changes.ts).
+ */
 export function networkServiceHandlers(
   state: NetworkState,
-  policy?: PolicyEngine,
+  policy: PolicyEngine | undefined,
+  portChanges: PortChanges,
 ): {
   unary: Record<string, UnaryHandler<never, unknown>>;
   streaming: Record<string, StreamHandler<never, unknown>>;
@@ -100,7 +97,8 @@ export function networkServiceHandlers(
     await state.settled();
     return fn();
   };
-  const projectFilter = (caller: Caller, requested: string): string | undefined => (caller.isAdmin ? requested || undefined : caller.projectId);
+  // Admins and services read every project (and may narrow a list to one); others read their own.
+  const projectFilter = (caller: Caller, requested: string): string | undefined => (readsAllProjects(caller) ? requested || undefined : caller.projectId);
 
   const unary = {
     // ---- networks ----
@@ -110,9 +108,10 @@ export function networkServiceHandlers(
     DeleteNetwork: (r: DeleteNetworkRequest, c: Caller) => m((t, ch) => networks.deleteNetwork(state, c, r.id, r.revisionNumber, t, ch)).then(() => ({})),
     ListNetworks: async (r: ListNetworksRequest, c: Caller) => {
       const filters = { name: r.name, shared: r.shared, external: r.external, tags: r.tags, project: r.projectId };
-      const proj = c.isAdmin ? r.projectId : '';
+      const all = readsAllProjects(c);
+      const proj = all ? r.projectId : '';
       const page = await listPage(state, state.networks, r, filters, undefined, (n) =>
-        networks.networkVisible(c, n) &&
+        (all || networks.networkVisible(c, n)) &&
         (!r.name || n.name === r.name) &&
         (!r.shared || n.shared) &&
         (!r.external || n.external) &&
@@ -129,21 +128,22 @@ export function networkServiceHandlers(
     ListSubnets: async (r: ListSubnetsRequest, c: Caller) => {
       const filters = { name: r.name, net: r.networkId, v: r.ipVersion, cidr: r.cidr, tags: r.tags, project: r.projectId };
       const proj = projectFilter(c, r.projectId);
+      const all = readsAllProjects(c);
       const page = await listPage(state, state.subnets, r, filters, r.networkId ? { name: 'network', value: r.networkId } : undefined, (s) =>
-        subnets.subnetVisible(state, c, s) &&
+        (all || subnets.subnetVisible(state, c, s)) &&
         (!r.name || s.name === r.name) &&
         (!r.ipVersion || s.ipVersion === r.ipVersion) &&
         (!r.cidr || s.cidr === r.cidr) &&
-        (!(c.isAdmin && proj) || s.projectId === proj) &&
+        (!(all && proj) || s.projectId === proj) &&
         hasTags(s.tags, r.tags),
       );
       return { subnets: page.items, nextPageToken: page.next, revision: page.revision };
     },
     // ---- ports ----
-    CreatePort: (r: CreatePortRequest, c: Caller) => m((t, ch) => ports.createPort(state, c, r.port, t, ch, { noSecurityGroups: r.noSecurityGroups })),
+    CreatePort: (r: CreatePortRequest, c: Caller) => portChanges.create(c, r),
     GetPort: (r: GetPortRequest, c: Caller) => read(() => ports.getPort(state, c, r.id)),
-    UpdatePort: (r: UpdatePortRequest, c: Caller) => m((t, ch) => ports.updatePort(state, c, r.port, r.updateMask, t, ch)),
-    DeletePort: (r: DeletePortRequest, c: Caller) => m((t, ch) => ports.deletePort(state, c, r.id, r.revisionNumber, t, ch)).then(() => ({})),
+    UpdatePort: (r: UpdatePortRequest, c: Caller) => portChanges.update(c, r),
+    DeletePort: (r: DeletePortRequest, c: Caller) => portChanges.delete(c, r).then(() => ({})),
     ListPorts: async (r: ListPortsRequest, c: Caller) => {
       const proj = projectFilter(c, r.projectId);
       const mac = r.macAddress ? normalizeMac(r.macAddress) ?? r.macAddress : '';
@@ -158,8 +158,9 @@ export function networkServiceHandlers(
             : proj
               ? { name: 'project', value: proj }
               : undefined;
+      const all = readsAllProjects(c);
       const page = await listPage(state, state.ports, r, filters, index, (p) =>
-        ports.portVisible(c, p) &&
+        (all || ports.portVisible(c, p)) &&
         (!proj || p.projectId === proj) &&
         (!r.name || p.name === r.name) &&
         (!r.networkId || p.networkId === r.networkId) &&
@@ -183,7 +184,7 @@ export function networkServiceHandlers(
       const proj = projectFilter(c, r.projectId);
       const filters = { name: r.name, proj, tags: r.tags };
       const page = await listPage(state, state.routers, r, filters, proj ? { name: 'project', value: proj } : undefined, (x) =>
-        (c.isAdmin || x.projectId === c.projectId) && (!r.name || x.name === r.name) && hasTags(x.tags, r.tags),
+        (readsAllProjects(c) || x.projectId === c.projectId) && (!r.name || x.name === r.name) && hasTags(x.tags, r.tags),
       );
       return { routers: page.items, nextPageToken: page.next, revision: page.revision };
     },
@@ -202,7 +203,7 @@ export function networkServiceHandlers(
       const proj = projectFilter(c, r.projectId);
       const filters = { name: r.name, proj, tags: r.tags };
       const page = await listPage(state, state.securityGroups, r, filters, proj ? { name: 'project', value: proj } : undefined, (x) =>
-        (c.isAdmin || x.projectId === c.projectId) && (!r.name || x.name === r.name) && hasTags(x.tags, r.tags),
+        (readsAllProjects(c) || x.projectId === c.projectId) && (!r.name || x.name === r.name) && hasTags(x.tags, r.tags),
       );
       return { securityGroups: page.items, nextPageToken: page.next, revision: page.revision };
     },
@@ -214,7 +215,7 @@ export function networkServiceHandlers(
       const filters = { sg: r.securityGroupId, proj, rg: r.remoteGroupId, tags: r.tags };
       const index = r.securityGroupId ? { name: 'group', value: r.securityGroupId } : proj ? { name: 'project', value: proj } : undefined;
       const page = await listPage(state, state.rules, r, filters, index, (x) =>
-        (c.isAdmin || x.projectId === c.projectId) &&
+        (readsAllProjects(c) || x.projectId === c.projectId) &&
         (!proj || x.projectId === proj) &&
         (!r.securityGroupId || x.securityGroupId === r.securityGroupId) &&
         (!r.remoteGroupId || x.remoteGroupId === r.remoteGroupId) &&
@@ -231,7 +232,7 @@ export function networkServiceHandlers(
       const proj = projectFilter(c, r.projectId);
       const filters = { net: r.floatingNetworkId, port: r.portId, router: r.routerId, addr: r.floatingIpAddress, proj, tags: r.tags };
       const page = await listPage(state, state.floatingIps, r, filters, proj ? { name: 'project', value: proj } : undefined, (x) =>
-        (c.isAdmin || x.projectId === c.projectId) &&
+        (readsAllProjects(c) || x.projectId === c.projectId) &&
         (!r.floatingNetworkId || x.floatingNetworkId === r.floatingNetworkId) &&
         (!r.portId || x.portId === r.portId) &&
         (!r.routerId || x.routerId === r.routerId) &&
@@ -250,19 +251,17 @@ export function networkServiceHandlers(
     Watch: (r: WatchRequest, c: Caller, stream: { send(msg: WatchResponse): Promise<void>; signal: AbortSignal }) =>
       followChangeLog(state.changelog, { fromRevision: r.fromRevision, signal: stream.signal, settled: () => state.settled(), send: (ev) => sendVisible(c, ev, stream.send) }),
   };
-  const wrap = <T extends Record<string, unknown>>(handlers: T): Record<string, never> =>
-    Object.fromEntries(Object.entries(handlers).map(([rpc, h]) => [rpc, guarded(policy, rpc, h as (req: never, caller: Caller) => Promise<unknown>)])) as Record<string, never>;
-  return { unary: wrap(unary), streaming: wrap(streaming) };
+  return { unary: guardAll(policy, actionName, unary), streaming: guardAll(policy, actionName, streaming) };
 }
 
 function changeVisible(c: Caller, ch: Change): boolean {
-  if (c.isAdmin || ch.projectId === c.projectId) return true;
+  if (readsAllProjects(c) || ch.projectId === c.projectId) return true;
   if (ch.value?.$case === 'network') return ch.value.value.shared || ch.value.value.external;
   return false;
 }
 
 async function sendVisible(c: Caller, ev: WatchResponse, send: (m: WatchResponse) => Promise<void>): Promise<void> {
-  if (c.isAdmin) return send(ev);
+  if (readsAllProjects(c)) return send(ev);
   const changes = ev.changes.filter((ch) => changeVisible(c, ch));
   if (changes.length > 0) await send({ revision: ev.revision, changes });
 }

@@ -7,14 +7,14 @@ import type { Caller } from '../../services/runtime/caller';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, permissionDenied } from '../../services/runtime/errors';
 import type { Txn } from '../../services/runtime/store/kv';
 import { createInternalPort, deletePortIn } from './ports';
-import { checkRevision, ownedOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
+import { checkRevision, ownedOr404, readableOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
 import { checkUpdateMask, Violations } from './validate';
 
 const FIP_UPDATABLE = ['port_id', 'fixed_ip_address', 'description', 'tags'] as const;
 export const OWNER_FLOATING_IP = 'network:floatingip';
 
 export function getFloatingIp(state: NetworkState, caller: Caller, id: string): FloatingIp {
-  return visibleOr404(caller, 'floating IP', id, state.floatingIps.get(state.kv, id));
+  return readableOr404(caller, 'floating IP', id, state.floatingIps.get(state.kv, id));
 }
 
 /** Finds the fixed IP and the router that makes the association reachable, or explains why not. */

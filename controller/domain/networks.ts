@@ -5,7 +5,7 @@
 import { Network, NetworkType, Status, type Segment } from '../../proto/gen/weft/network/v1/resources';
 import type { Caller } from '../../services/runtime/caller';
 import { alreadyExists, failedPrecondition, permissionDenied, resourceExhausted } from '../../services/runtime/errors';
-import { checkRevision, ownedOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
+import { checkRevision, ownedOr404, readableOr404, requireWriter, type Changes, type NetworkState } from './state';
 import type { Txn } from '../../services/runtime/store/kv';
 import { checkUpdateMask, Violations } from './validate';
 import { deleteSubnetIn } from './subnets';
@@ -19,7 +19,7 @@ export function networkVisible(caller: Caller, n: Network | undefined): boolean 
 
 export function getNetwork(state: NetworkState, caller: Caller, id: string): Network {
   const n = state.networks.get(state.kv, id);
-  return visibleOr404(caller, 'network', id, n, networkVisible(caller, n));
+  return readableOr404(caller, 'network', id, n, networkVisible(caller, n));
 }
 
 function maxMtu(state: NetworkState, segments: Segment[]): number {

@@ -1,5 +1,6 @@
 /**
- * Ports: MAC and fixed-IP allocation, security-group and address-pair rules, binding fields.
+ * Ports: MAC and fixed-IP allocation, security-group and address-pair rules, binding fields (the
+ * drivers' verdict is decided before the mutation and applied here: see port-binding.ts).
  * `savePortIn`/`releasePortIn` are shared with routers and floating IPs, which own internal ports.
  */
 import { Port, PortStatus, VnicType, type FixedIp, type Network } from '../../proto/gen/weft/network/v1/resources';
@@ -7,8 +8,9 @@ import type { Caller } from '../../services/runtime/caller';
 import { alreadyExists, failedPrecondition, invalidArgument, permissionDenied, resourceExhausted } from '../../services/runtime/errors';
 import type { Txn } from '../../services/runtime/store/kv';
 import { canonicalAddress, cidrContains, generateMac, isValidAddress, normalizeMac, parseCidr } from './ipam';
+import { applyBinding, checkPreviewedRevision, type BindingInput } from './port-binding';
 import { ensureDefaultGroup } from './security-groups';
-import { checkRevision, ownedOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
+import { checkRevision, ownedOr404, readableOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
 import { checkUpdateMask, Violations } from './validate';
 
 const PORT_UPDATABLE = ['name', 'description', 'admin_state_up', 'device_id', 'device_owner', 'security_group_ids', 'port_security_enabled', 'allowed_address_pairs', 'fixed_ips', 'binding', 'mac_address', 'tags'] as const;
@@ -20,7 +22,7 @@ export function portVisible(caller: Caller, p: Port | undefined): boolean {
 }
 
 export function getPort(state: NetworkState, caller: Caller, id: string): Port {
-  return visibleOr404(caller, 'port', id, state.ports.get(state.kv, id));
+  return readableOr404(caller, 'port', id, state.ports.get(state.kv, id));
 }
 
 function networkUsable(caller: Caller, n: Network | undefined): boolean {
@@ -189,20 +191,6 @@ function checkSecurity(state: NetworkState, caller: Caller, txn: Txn, v: Violati
   v.check(port.allowedAddressPairs.length <= 10, 'port.allowed_address_pairs', 'at most 10 pairs');
 }
 
-/** Sets binding outputs from binding inputs. Mechanism drivers (dataplane issue) will replace this. */
-function bindPort(port: Port): void {
-  const b = port.binding!;
-  if (!b.hostId) {
-    b.vifType = 'unbound';
-    b.vifDetails = {};
-    port.statusReason = '';
-    return;
-  }
-  b.vifType = 'binding_failed';
-  b.vifDetails = {};
-  port.statusReason = `no alive agent can bind the port on host ${b.hostId}`;
-}
-
 export interface InternalPortSpec {
   projectId: string;
   networkId: string;
@@ -249,7 +237,12 @@ export function createPort(
   input: Port | undefined,
   txn: Txn,
   changes: Changes,
-  opts: { noSecurityGroups?: boolean } = {},
+  opts: {
+    noSecurityGroups?: boolean;
+    /** The id to give the port (the one its preview showed the mechanism drivers). */
+    id?: string;
+    binding?: BindingInput;
+  } = {},
 ): Port {
   requireWriter(caller);
   const req = input ?? Port.fromPartial({});
@@ -277,7 +270,7 @@ export function createPort(
   const portSecurity = req.portSecurityEnabled ?? net.portSecurityEnabled;
   const now = state.now();
   const port: Port = {
-    id: state.ids.uuid(),
+    id: opts.id ?? state.ids.uuid(),
     projectId,
     name: req.name,
     description: req.description,
@@ -314,17 +307,31 @@ export function createPort(
   if (port.portSecurityEnabled && port.securityGroupIds.length === 0 && !opts.noSecurityGroups) {
     port.securityGroupIds = [ensureDefaultGroup(state, txn, changes, projectId)];
   }
-  bindPort(port);
+  applyBinding(port, undefined, opts.binding);
   state.ports.put(txn, port);
   changes.saved({ $case: 'port', port });
   return port;
 }
 
-export function updatePort(state: NetworkState, caller: Caller, input: Port | undefined, mask: string[] | undefined, txn: Txn, changes: Changes): Port {
+export function updatePort(
+  state: NetworkState,
+  caller: Caller,
+  input: Port | undefined,
+  mask: string[] | undefined,
+  txn: Txn,
+  changes: Changes,
+  opts: {
+    /** The drivers' verdict when the mask changes the binding. */
+    binding?: BindingInput;
+    /** The revision the drivers were shown (see checkPreviewedRevision). */
+    previewedRevision?: number;
+  } = {},
+): Port {
   requireWriter(caller);
   const req = input ?? Port.fromPartial({});
   const prev = ownedOr404(caller, 'port', req.id, state.ports.get(txn, req.id));
   checkRevision('port', prev.id, req.revisionNumber, prev.revisionNumber);
+  checkPreviewedRevision(prev, opts.previewedRevision);
   const v = new Violations();
   const paths = checkUpdateMask(v, mask, PORT_UPDATABLE);
   v.throwIfAny();
@@ -408,7 +415,7 @@ export function updatePort(state: NetworkState, caller: Caller, input: Port | un
     releaseIps(state, txn, prev.fixedIps.filter((f) => !keep.has(`${f.subnetId}/${f.ipAddress}`)));
     next.fixedIps = fresh;
   }
-  if (paths.includes('binding')) bindPort(next);
+  if (paths.includes('binding')) applyBinding(next, prev, opts.binding);
   next.revisionNumber = prev.revisionNumber + 1;
   next.updatedAt = state.now();
   state.ports.put(txn, next, prev);
@@ -416,10 +423,11 @@ export function updatePort(state: NetworkState, caller: Caller, input: Port | un
   return next;
 }
 
-export function deletePort(state: NetworkState, caller: Caller, id: string, revision: number, txn: Txn, changes: Changes): void {
+export function deletePort(state: NetworkState, caller: Caller, id: string, revision: number, txn: Txn, changes: Changes, opts: { previewedRevision?: number } = {}): void {
   requireWriter(caller);
   const port = ownedOr404(caller, 'port', id, state.ports.get(txn, id));
   checkRevision('port', id, revision, port.revisionNumber);
+  checkPreviewedRevision(port, opts.previewedRevision);
   if (MANAGED_OWNERS.includes(port.deviceOwner)) {
     throw failedPrecondition(
       `port ${id} is owned by ${port.deviceOwner} ${port.deviceId}; remove it through that API`,

@@ -11,7 +11,7 @@ import type { Txn } from '../../services/runtime/store/kv';
 import { cidrContains, cidrsOverlap, isValidAddress, parseAddress, parseCidr } from './ipam';
 import { createInternalPort, deletePortIn } from './ports';
 import { subnetVisible } from './subnets';
-import { checkRevision, ownedOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
+import { checkRevision, ownedOr404, readableOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
 import { checkUpdateMask, Violations } from './validate';
 
 const ROUTER_UPDATABLE = ['name', 'description', 'admin_state_up', 'external_gateway', 'routes', 'tags'] as const;
@@ -19,7 +19,7 @@ export const OWNER_INTERFACE = 'network:router_interface';
 export const OWNER_GATEWAY = 'network:router_gateway';
 
 export function getRouter(state: NetworkState, caller: Caller, id: string): Router {
-  return visibleOr404(caller, 'router', id, state.routers.get(state.kv, id));
+  return readableOr404(caller, 'router', id, state.routers.get(state.kv, id));
 }
 
 function setGateway(state: NetworkState, caller: Caller, txn: Txn, changes: Changes, v: Violations, router: Router, gw: ExternalGateway | undefined): void {

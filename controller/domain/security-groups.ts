@@ -8,7 +8,7 @@ import type { Caller } from '../../services/runtime/caller';
 import { alreadyExists, failedPrecondition, permissionDenied } from '../../services/runtime/errors';
 import type { Txn } from '../../services/runtime/store/kv';
 import { parseCidr } from './ipam';
-import { checkRevision, ownedOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
+import { checkRevision, ownedOr404, readableOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
 import { checkUpdateMask, Violations } from './validate';
 
 const SG_UPDATABLE = ['name', 'description', 'tags'] as const;
@@ -74,7 +74,7 @@ export function ensureDefaultGroup(state: NetworkState, txn: Txn, changes: Chang
 }
 
 export function getSecurityGroup(state: NetworkState, caller: Caller, id: string): SecurityGroup {
-  return visibleOr404(caller, 'security group', id, state.securityGroups.get(state.kv, id));
+  return readableOr404(caller, 'security group', id, state.securityGroups.get(state.kv, id));
 }
 
 export function createSecurityGroup(state: NetworkState, caller: Caller, input: SecurityGroup | undefined, txn: Txn, changes: Changes): SecurityGroup {
@@ -200,7 +200,7 @@ export function deleteSecurityGroup(state: NetworkState, caller: Caller, id: str
 }
 
 export function getRule(state: NetworkState, caller: Caller, id: string): SecurityGroupRule {
-  return visibleOr404(caller, 'security group rule', id, state.rules.get(state.kv, id));
+  return readableOr404(caller, 'security group rule', id, state.rules.get(state.kv, id));
 }
 
 /** Canonical protocol number for comparisons (undefined = any). */

@@ -19,7 +19,7 @@ import {
   SecurityGroupRule,
   Subnet,
 } from '../../proto/gen/weft/network/v1/resources';
-import type { Caller } from '../../services/runtime/caller';
+import { readsAllProjects, type Caller } from '../../services/runtime/caller';
 import { aborted, notFound, permissionDenied } from '../../services/runtime/errors';
 import type { ControllerConfig } from '../config';
 import { ChangeLog } from '../../services/runtime/store/changelog';
@@ -200,7 +200,7 @@ export class NetworkState {
     let result: R;
     try {
       result = fn(txn, changes);
-      if (changes.list.length === 0) {
+      if (changes.list.length === 0 && txn.ops.length === 0) {
         this.kv.abort(txn);
         return result;
       }
@@ -208,9 +208,29 @@ export class NetworkState {
       this.kv.abort(txn);
       throw err;
     }
+    // Records outside the network feed (agents) are written without a change-log entry.
+    if (changes.list.length === 0) {
+      await this.kv.commit(txn);
+      return result;
+    }
     const event = this.changelog.record(txn, (revision) => ({ revision, changes: changes.list }));
     await this.kv.commit(txn, () => this.changelog.publish(event));
     return result;
+  }
+
+  /**
+   * Runs `fn` exactly like a mutation (same validation, same checks, same would-be result) and then
+   * discards it, undoing every side effect. Mechanism drivers are asked about a port change before
+   * it commits (their calls are async and cannot run inside a mutation), and they must only ever
+   * see changes the caller is allowed to make.
+   */
+  preview<R>(fn: (txn: Txn, changes: Changes) => R): R {
+    const txn = this.kv.begin();
+    try {
+      return fn(txn, new Changes());
+    } finally {
+      this.kv.abort(txn);
+    }
   }
 
   /** Waits until every acknowledged-or-pending write is durable (read-your-writes, never phantoms). */
@@ -247,6 +267,21 @@ export function visibleOr404<T extends { projectId: string }>(
 ): T {
   if (!resource || !(caller.isAdmin || resource.projectId === caller.projectId || sharedVisible)) throw notFound(type, id);
   return resource;
+}
+
+/**
+ * `visibleOr404` for reads (Get): callers that read every project (admins, services: see
+ * readsAllProjects) see every resource. Mutations keep using visibleOr404/ownedOr404, so a service
+ * caller's wider view never lets it touch or reference another project's resources.
+ */
+export function readableOr404<T extends { projectId: string }>(
+  caller: Caller,
+  type: string,
+  id: string,
+  resource: T | undefined,
+  sharedVisible = false,
+): T {
+  return visibleOr404(caller, type, id, resource, sharedVisible || (!!resource && readsAllProjects(caller)));
 }
 
 /** The resource if the caller owns it (or is admin); NOT_FOUND if invisible; PERMISSION_DENIED if only visible. */

@@ -7,7 +7,7 @@ import type { Caller } from '../../services/runtime/caller';
 import { failedPrecondition } from '../../services/runtime/errors';
 import type { Txn } from '../../services/runtime/store/kv';
 import { cidrsOverlap, isValidAddress, parseCidr, PoolAllocator, validateSubnetAddressing } from './ipam';
-import { checkRevision, ownedOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
+import { checkRevision, ownedOr404, readableOr404, requireWriter, type Changes, type NetworkState } from './state';
 import { checkUpdateMask, Violations } from './validate';
 
 const SUBNET_UPDATABLE = ['name', 'description', 'gateway_ip', 'no_gateway', 'allocation_pools', 'dns_nameservers', 'host_routes', 'enable_dhcp', 'tags'] as const;
@@ -24,7 +24,7 @@ export function subnetVisible(state: NetworkState, caller: Caller, s: Subnet | u
 
 export function getSubnet(state: NetworkState, caller: Caller, id: string): Subnet {
   const s = state.subnets.get(state.kv, id);
-  return visibleOr404(caller, 'subnet', id, s, subnetVisible(state, caller, s));
+  return readableOr404(caller, 'subnet', id, s, subnetVisible(state, caller, s));
 }
 
 function checkExtras(v: Violations, s: Subnet, version: number): void {

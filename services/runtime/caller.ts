@@ -18,6 +18,16 @@ export interface Authenticator {
   authenticate(metadata: Metadata, requestId: string): Caller | WeftError;
 }
 
+/**
+ * Whether the caller's reads (Get/List/Watch) cover every project's resources: admins, and
+ * service callers (node agents, peer services), which follow the state of all tenants on their
+ * hosts. This widens reads only: mutations keep checking ownership and `isAdmin`, and the shipped
+ * policies give `service` no write rule, so a service token cannot change a tenant's resources.
+ */
+export function readsAllProjects(caller: Caller): boolean {
+  return caller.isAdmin || caller.roles.includes('service');
+}
+
 /** Rejects everything: the authenticator when no auth mode is configured. */
 export class DenyAllAuthenticator implements Authenticator {
   authenticate(): WeftError {

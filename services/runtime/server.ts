@@ -20,6 +20,9 @@ import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import * as protoLoader from '@grpc/proto-loader';
 import { randomUUID } from 'node:crypto';
+import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { connect } from 'node:net';
+import * as path from 'node:path';
 import type { Authenticator, Caller } from './caller';
 import { toServiceError } from './errors';
 import type { Logger } from './log';
@@ -91,10 +94,19 @@ export class RpcServer {
     this.health.setStatus(serviceName, 'SERVING');
   }
 
-  listen(address: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.grpc.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  /**
+   * Serves on `host:port` (resolves to the bound port, useful with :0) or `unix:/path` (resolves to
+   * 0). May be called more than once: every address serves the same services. A unix socket's
+   * directory is created; a stale socket file left by a killed process is replaced, but a socket
+   * something still answers on, or any other kind of file, is not.
+   */
+  async listen(address: string): Promise<number> {
+    const socketPath = unixSocketPath(address);
+    if (socketPath !== undefined) await prepareUnixSocket(socketPath);
+    const port = await new Promise<number>((resolve, reject) => {
+      this.grpc.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
     });
+    return socketPath === undefined ? port : 0;
   }
 
   /**
@@ -222,6 +234,35 @@ export class RpcServer {
       );
     };
   }
+}
+
+/** The file path of a `unix:` address (`unix:/abs`, `unix:///abs` or `unix:relative`), else undefined. */
+export function unixSocketPath(address: string): string | undefined {
+  if (!address.startsWith('unix:')) return undefined;
+  const rest = address.slice(5);
+  return rest.startsWith('//') ? rest.slice(2) : rest;
+}
+
+async function prepareUnixSocket(file: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  let st;
+  try {
+    st = await lstat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!st.isSocket()) throw new Error(`${file} exists and is not a unix socket; refusing to replace it`);
+  const answering = await new Promise<boolean>((resolve) => {
+    const probe = connect(file);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (answering) throw new Error(`${file} is in use by a running server`);
+  await unlink(file);
 }
 
 function requestIdMetadata(requestId: string): Metadata {

@@ -5,6 +5,7 @@
  * 0 ok, 1 API error, 2 usage.
  */
 import { parseArgs, Parsed, suggest, UsageError, validate } from './args';
+import { agentResource } from './commands/agent';
 import type { Command, Resource } from './commands/common';
 import { floatingIpResource } from './commands/floating-ip';
 import { catalogCommand, loginCommand, logoutCommand, tokenResource } from './commands/identity-auth';
@@ -32,6 +33,7 @@ export const RESOURCES: readonly Resource[] = [
   securityGroupResource,
   securityGroupRuleResource,
   floatingIpResource,
+  agentResource,
   projectResource,
   userResource,
   roleResource,

@@ -4,17 +4,17 @@
  * compaction. Events arrive pushed, so a revocation bites everywhere within the stream's latency
  * (milliseconds), well inside the one-second promise.
  *
- * The follower authenticates with a short-lived service token it seals itself: holding the key
- * repository is what makes a process a trusted validator (it can verify, and therefore mint,
- * tokens), so no separate service password is needed. Identity's policy lets role:service read
- * the revocation feed and nothing else.
+ * The follower authenticates with a short-lived service token it seals itself (service-token.ts):
+ * holding the key repository is what makes a process a trusted validator, so no separate service
+ * password is needed. Identity's policy lets role:service read the revocation feed and nothing else.
  */
 import { status as Status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type { WatchRevocationEventsResponse } from '../../../proto/gen/weft/identity/v1/identity_service';
 import { connectIdentity, type IdentityApi } from '../../../tools/client/identity-client';
-import { issueToken, newAuditId, type Clock, type IssuingKeys } from '../../identity/tokens/token-codec';
+import type { Clock, IssuingKeys } from '../../identity/tokens/token-codec';
 import type { Logger } from '../log';
 import type { RevocationSet } from './revocations';
+import { sealServiceToken } from './service-token';
 
 const SERVICE_TOKEN_TTL_MS = 15 * 60 * 1000;
 
@@ -68,24 +68,8 @@ export class RevocationFollower {
     const now = this.opts.clock.now().getTime();
     if (!this.client || now > this.tokenExpiresMs - 60_000) {
       this.client?.close();
-      this.tokenExpiresMs = now + SERVICE_TOKEN_TTL_MS;
-      const token = issueToken(
-        {
-          version: 0,
-          userId: `svc:${this.opts.serviceName}`,
-          projectId: '',
-          domainId: '',
-          roles: ['service'],
-          methods: ['service'],
-          issuedAtMs: now,
-          expiresAtMs: this.tokenExpiresMs,
-          auditId: newAuditId(),
-          auditChain: [],
-          appCredId: '',
-        },
-        this.opts.keys,
-        this.opts.clock,
-      );
+      const { token, expiresAtMs } = sealServiceToken(this.opts.keys, this.opts.serviceName, this.opts.clock, SERVICE_TOKEN_TTL_MS);
+      this.tokenExpiresMs = expiresAtMs;
       this.client = connectIdentity(this.opts.identityAddress, { token });
     }
     return this.client;

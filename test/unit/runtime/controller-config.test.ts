@@ -20,6 +20,10 @@ const DEFAULTS: ControllerConfig = {
   physicalMtu: 1500,
   macPrefix: 'fa:16:3e',
   policyFile: '',
+  extraListen: [],
+  agents: { downTimeMs: 10_000, heartbeatIntervalMs: 2000 },
+  mechanismDrivers: ['linuxbridge'],
+  remoteDrivers: {},
 };
 
 describe('loadControllerConfig', () => {
@@ -93,6 +97,10 @@ describe('loadControllerConfig', () => {
       physicalMtu: 9000,
       macPrefix: '02:00:00',
       policyFile: '',
+      extraListen: [],
+      agents: { downTimeMs: 10_000, heartbeatIntervalMs: 2000 },
+      mechanismDrivers: ['linuxbridge'],
+      remoteDrivers: {},
     });
   });
 
@@ -123,7 +131,50 @@ describe('loadControllerConfig', () => {
       WEFT_STORE_SYNC: 'store.sync',
       WEFT_STORE_CHANGELOG_RETAIN: 'store.changeLogRetain',
       WEFT_NETWORK_POLICY_FILE: 'policyFile',
+      WEFT_NETWORK_EXTRA_LISTEN: 'extraListen',
+      WEFT_AGENT_DOWN_TIME_MS: 'agents.downTimeMs',
+      WEFT_MECHANISM_DRIVERS: 'mechanismDrivers',
     });
+  });
+
+  test('agents, extra listen addresses and mechanism drivers', () => {
+    const cfg = loadControllerConfig(
+      file({
+        extraListen: ['unix:/run/weft/controller.sock'],
+        agents: { downTimeMs: 1500, heartbeatIntervalMs: 300 },
+        mechanismDrivers: ['acme', 'linuxbridge'],
+        remoteDrivers: { acme: { address: '127.0.0.1:7000' } },
+      }),
+      {},
+    );
+    expect(cfg.extraListen).toEqual(['unix:/run/weft/controller.sock']);
+    expect(cfg.agents).toEqual({ downTimeMs: 1500, heartbeatIntervalMs: 300 });
+    expect(cfg.mechanismDrivers).toEqual(['acme', 'linuxbridge']);
+    expect(cfg.remoteDrivers).toEqual({ acme: { address: '127.0.0.1:7000', timeoutMs: 5000 } });
+    const env = loadControllerConfig(undefined, { WEFT_NETWORK_EXTRA_LISTEN: 'unix:/a.sock,unix:/b.sock', WEFT_AGENT_DOWN_TIME_MS: '4000', WEFT_MECHANISM_DRIVERS: 'linuxbridge' });
+    expect(env.extraListen).toEqual(['unix:/a.sock', 'unix:/b.sock']);
+    expect(env.agents.downTimeMs).toBe(4000);
+  });
+
+  test('bad agent and driver settings are reported', () => {
+    expect(
+      problems({
+        extraListen: ['nowhere'],
+        agents: { downTimeMs: 1000, heartbeatIntervalMs: 1000 },
+        mechanismDrivers: ['linuxbridge', 'linuxbridge', 'ghost'],
+        remoteDrivers: { linuxbridge: { address: '127.0.0.1:1' }, nameless: {} },
+      }).sort(),
+    ).toEqual(
+      [
+        'extraListen[0]: expected host:port (port 0-65535) or unix:/path',
+        'agents.heartbeatIntervalMs must be below agents.downTimeMs (one late heartbeat would mark agents dead)',
+        'mechanismDrivers: a driver is listed twice',
+        'mechanismDrivers: "ghost" is neither in-tree (linuxbridge) nor a key of remoteDrivers',
+        'remoteDrivers.linuxbridge: the name of an in-tree driver',
+        'remoteDrivers.nameless.address: required',
+      ].sort(),
+    );
+    expect(problems({ mechanismDrivers: [] })).toEqual(['mechanismDrivers: at least one driver (no driver means no port can be bound)']);
   });
 
   test('an env value of the wrong type is reported against its config key', () => {
