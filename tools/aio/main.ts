@@ -2,9 +2,12 @@
 /**
  * All-in-one node: starts every Weft part on this machine as its own process — the identity
  * service first (it creates the token keys every other part validates with), then the network
- * controller — prefixes their logs, and stops them all on SIGINT/SIGTERM. Data under ./data/<part>/.
+ * controller, then a local node agent (linuxbridge) for this host — prefixes their logs, and stops
+ * them all on SIGINT/SIGTERM. Data under ./data/<part>/. The agent needs root (netlink, nft); when
+ * not root it is left out with a printed reason, and set WEFT_AIO_AGENT=0 to leave it out anyway.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 
 interface Part {
@@ -46,6 +49,27 @@ const parts: Part[] = [
     },
   },
 ];
+
+function agentSkipReason(): string | undefined {
+  if (process.env.WEFT_AIO_AGENT === '0') return 'WEFT_AIO_AGENT=0';
+  if (process.getuid?.() !== 0) return 'not running as root (the agent programs bridges and nftables)';
+  return undefined;
+}
+
+const agentSkip = agentSkipReason();
+if (!agentSkip) {
+  parts.push({
+    name: 'agent',
+    script: path.join(root, 'dist', 'dataplane', 'agent', 'main.js'),
+    env: {
+      WEFT_AGENT_HOST: process.env.WEFT_AGENT_HOST ?? hostname(),
+      WEFT_AGENT_CONTROLLER: networkListen,
+      WEFT_AGENT_KEYS_DIR: keysDir,
+      // One node needs no tunnels between hosts; a VTEP on loopback keeps VXLAN networks bindable.
+      WEFT_AGENT_TUNNEL_IP: process.env.WEFT_AGENT_TUNNEL_IP ?? '127.0.0.1',
+    },
+  });
+}
 
 const children = new Map<string, ChildProcess>();
 let stopping = false;
@@ -98,6 +122,7 @@ process.on('SIGTERM', () => shutdown(0));
 
 async function main(): Promise<void> {
   process.stdout.write(`[aio] starting Weft all-in-one node; data under ${dataRoot}\n`);
+  if (agentSkip) process.stdout.write(`[aio] no local node agent: ${agentSkip}\n`);
   for (const p of parts) await start(p);
   process.stdout.write(`[aio] identity on ${identityListen}, network API on ${networkListen}; log in with: weft login --username admin\n`);
 }
