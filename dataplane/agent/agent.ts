@@ -29,8 +29,12 @@ export interface ReconcileResult {
 export interface Backend {
   readonly agentType: string;
   readonly capabilities: string[];
-  /** Observe the host, plan against `desired`, apply, read back. Must not throw. */
-  reconcile(desired: HostDesired): Promise<ReconcileResult>;
+  /**
+   * Observe the host, plan against `desired`, apply, read back. Must not throw. `verify` false
+   * lets the backend trust what it applied itself when that part of `desired` did not change
+   * (a tap appearing needs no firewall re-read); the periodic resync always verifies.
+   */
+  reconcile(desired: HostDesired, opts: { verify: boolean }): Promise<ReconcileResult>;
   /** Calls `onEvent` when the host changed under us (e.g. a tap appeared). Returns a stop function. */
   watchHost(onEvent: () => void): () => void;
   /** Releases sockets; leaves the dataplane as it is. */
@@ -61,6 +65,7 @@ export class NodeAgent {
   private stopped = false;
   private running: Promise<void> | undefined;
   private dirty = false;
+  private verifyPending = true;
   private timers: NodeJS.Timeout[] = [];
   private stopHostWatch: (() => void) | undefined;
   private head = 0;
@@ -90,7 +95,10 @@ export class NodeAgent {
     await this.register();
     this.feed.start();
     this.stopHostWatch = this.opts.backend.watchHost(() => this.trigger());
-    const resync = setInterval(() => this.trigger(), this.opts.resyncIntervalMs ?? 2000);
+    const resync = setInterval(() => {
+      this.verifyPending = true;
+      this.trigger();
+    }, this.opts.resyncIntervalMs ?? 2000);
     this.timers.push(resync);
     this.scheduleHeartbeat();
   }
@@ -197,7 +205,11 @@ export class NodeAgent {
     // Before the first listing the desired state is unknown: doing nothing beats tearing down.
     if (this.cache.revision === 0 && this.feed.relists === 0) return;
     const desired = desiredState(this.cache, this.opts);
-    const result = await this.opts.backend.reconcile(desired);
+    const verify = this.verifyPending;
+    this.verifyPending = false;
+    const result = await this.opts.backend.reconcile(desired, { verify });
+    // A run with errors is verified again next time: what failed may have been half applied.
+    if (result.errors.length) this.verifyPending = true;
     this.counters.reconciles++;
     this.counters.actions += result.actions;
     this.counters.errors += result.errors.length;

@@ -28,6 +28,8 @@ export class LinuxBridgeBackend implements Backend {
   /** Firewall plans by kind, for counters and tests asserting incrementality. */
   readonly firewallCounters = { full: 0, chainsRewritten: 0, elementChanges: 0, applies: 0, failures: 0 };
   private netfilterReady = false;
+  /** The firewall input last applied (or verified) successfully. */
+  private firewallApplied = '';
 
   private constructor(
     private readonly rtnl: Rtnl,
@@ -52,12 +54,16 @@ export class LinuxBridgeBackend implements Backend {
     });
   }
 
-  async reconcile(desired: HostDesired): Promise<ReconcileResult> {
+  async reconcile(desired: HostDesired, opts: { verify: boolean } = { verify: true }): Promise<ReconcileResult> {
     const errors: string[] = [];
     const failed = new Map<string, PortState>();
     let actions = 0;
 
     // 1. Firewall. An empty host with no tables left over needs nothing (an idle node stays clean).
+    // Unchanged input since the last good apply, and no verification asked: nothing to re-read.
+    const firewallKey = JSON.stringify(desired.firewall);
+    if (!opts.verify && firewallKey === this.firewallApplied) return this.reconcileL2(desired, errors, failed, actions);
+    this.firewallApplied = '';
     try {
       const observed = await observeFirewall((family, table) => this.nft.listTable(family, table));
       if (desired.firewall.ports.length > 0 || observed.bridge || observed.inet) {
@@ -85,6 +91,7 @@ export class LinuxBridgeBackend implements Backend {
           this.logger.debug('firewall applied', { summary: plan.summary });
         }
       }
+      this.firewallApplied = firewallKey;
     } catch (err) {
       this.firewallCounters.failures++;
       const msg = `security groups could not be applied: ${(err as Error).message}`;
@@ -92,8 +99,15 @@ export class LinuxBridgeBackend implements Backend {
       for (const p of desired.firewall.ports) failed.set(p.portId, { state: 'ERROR', reason: msg });
     }
 
-    // 2. L2. Ports whose firewall failed are still wired (their previous rules stay in force) but
-    // reported ERROR, so nobody believes they are fine.
+    return this.reconcileL2(desired, errors, failed, actions);
+  }
+
+  /**
+   * L2. Ports whose firewall failed are still wired (their previous rules stay in force) but
+   * reported ERROR, so nobody believes they are fine.
+   */
+  private async reconcileL2(desired: HostDesired, errors: string[], failed: Map<string, PortState>, actionsSoFar: number): Promise<ReconcileResult> {
+    let actions = actionsSoFar;
     let ports = new Map<string, PortState>();
     try {
       let observed = await observeL2(this.rtnl);

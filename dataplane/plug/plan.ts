@@ -133,3 +133,52 @@ export function planUnplug(spec: UnplugSpec, observed: UnplugObservation): Argv[
   if (spec.deleteInstance && observed.instanceExists) out.push(['ip', 'netns', 'del', spec.instance]);
   return out;
 }
+
+/** One process to run: either a single command, or several `ip` commands fed to `ip -batch -`. */
+export interface Invocation {
+  argv: Argv;
+  /** stdin for `-batch -`: one command per line. */
+  input?: string;
+  /** The commands this invocation carries (for error messages and results). */
+  commands: Argv[];
+}
+
+/** `ip [-n NS]` prefix of a batchable command, or undefined (other tools, per-line options). */
+function batchPrefix(argv: Argv): Argv | undefined {
+  if (argv[0] !== 'ip') return undefined;
+  const prefix = argv[1] === '-n' ? argv.slice(0, 3) : argv.slice(0, 1);
+  const rest = argv.slice(prefix.length);
+  // Global options (-4, -6, -j) are not read per line in batch mode.
+  if (rest.length === 0 || rest[0].startsWith('-')) return undefined;
+  // Batch lines are split on blanks: an argument with whitespace cannot be carried.
+  if (rest.some((a) => /\s/.test(a) || a === '')) return undefined;
+  return prefix;
+}
+
+/**
+ * Groups consecutive `ip` commands for the same namespace into one `ip [-n NS] -batch -`, keeping
+ * the order: plugging sits on the port-to-wire path, and each process costs a few milliseconds.
+ * `ip -batch` stops at the first failing line, like running the commands one by one.
+ */
+export function batchCommands(commands: readonly Argv[]): Invocation[] {
+  const out: Invocation[] = [];
+  let open: { prefix: Argv; commands: Argv[] } | undefined;
+  const flush = (): void => {
+    if (!open) return;
+    if (open.commands.length === 1) out.push({ argv: open.commands[0], commands: open.commands });
+    else out.push({ argv: [...open.prefix, '-batch', '-'], input: open.commands.map((c) => c.slice(open!.prefix.length).join(' ')).join('\n') + '\n', commands: open.commands });
+    open = undefined;
+  };
+  for (const argv of commands) {
+    const prefix = batchPrefix(argv);
+    if (prefix && open && prefix.join('\0') === open.prefix.join('\0')) {
+      open.commands.push(argv);
+      continue;
+    }
+    flush();
+    if (prefix) open = { prefix, commands: [argv] };
+    else out.push({ argv, commands: [argv] });
+  }
+  flush();
+  return out;
+}

@@ -8,7 +8,7 @@
  */
 import { PlugError } from './errors';
 import { observePlug, observeUnplug } from './observe';
-import { planPlug, planUnplug, type Argv, type UnplugSpec } from './plan';
+import { batchCommands, planPlug, planUnplug, type Argv, type UnplugSpec } from './plan';
 import { defaultRunner, runChecked, type Runner } from './run';
 import { validateNames, validateSpec, type PlugSpec } from './spec';
 
@@ -30,9 +30,9 @@ export interface PlugResult {
 }
 
 async function runAll(run: Runner, commands: Argv[], what: string): Promise<void> {
-  for (const argv of commands) {
+  for (const inv of batchCommands(commands)) {
     try {
-      await runChecked(run, argv);
+      await runChecked(run, inv.argv, inv.input);
     } catch (e) {
       if (e instanceof PlugError) throw new PlugError(e.code, `${what}: ${e.message}`);
       throw e;

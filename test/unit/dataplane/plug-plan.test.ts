@@ -1,5 +1,5 @@
 import { PlugError } from '../../../dataplane/plug/errors';
-import { hostSideMac, NOTHING_PLUGGED, planPlug, planUnplug, type PlugObservation } from '../../../dataplane/plug/plan';
+import { batchCommands, hostSideMac, NOTHING_PLUGGED, planPlug, planUnplug, type PlugObservation } from '../../../dataplane/plug/plan';
 import type { PlugSpec } from '../../../dataplane/plug/spec';
 
 const V4: PlugSpec = {
@@ -148,5 +148,35 @@ describe('planUnplug', () => {
 
   test('nothing there: nothing to do', () => {
     expect(planUnplug({ instance: 'vm1', tap: 'tapx', deleteInstance: true }, { tapExists: false, instanceExists: false })).toEqual([]);
+  });
+});
+
+describe('batchCommands', () => {
+  test('consecutive ip commands of one namespace become one ip -batch, in order', () => {
+    const plan = planPlug({ ...V4, hostNetns: 'h1' });
+    const inv = batchCommands(plan);
+    expect(inv.map((i) => i.argv.join(' '))).toEqual([
+      'ip netns add vm1',
+      'ip -n vm1 link set lo up',
+      'ip -n h1 -batch -',
+      'ip -n vm1 -batch -',
+      'ip -n vm1 -4 route replace default via 10.0.0.1 dev eth0',
+    ]);
+    expect(inv[2].input).toBe(
+      ['link add tapabcdef01234 mtu 1450 type veth peer name eth0 netns vm1', 'link set tapabcdef01234 address fe:16:3e:01:02:03 addrgenmode none', 'link set tapabcdef01234 mtu 1450 up', ''].join('\n'),
+    );
+    // Nothing is lost or reordered.
+    expect(inv.flatMap((i) => i.commands)).toEqual(plan);
+  });
+
+  test('commands with global options, blanks or other tools are run on their own', () => {
+    const inv = batchCommands([
+      ['ip', '-n', 'a', 'link', 'set', 'x', 'up'],
+      ['ip', '-n', 'a', '-6', 'route', 'del', 'default'],
+      ['ip', '-n', 'a', 'link', 'set', 'y', 'alias', 'two words'],
+      ['sysctl', '-w', 'x=1'],
+      ['ip', '-n', 'b', 'link', 'set', 'z', 'up'],
+    ]);
+    expect(inv.map((i) => i.input === undefined)).toEqual([true, true, true, true, true]);
   });
 });
