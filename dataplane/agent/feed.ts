@@ -5,7 +5,7 @@
  * the last applied revision after a bounded backoff.
  */
 import { status, type ServiceError } from '@grpc/grpc-js';
-import type { NetworkApi } from '../../tools/client/network-client';
+import type { NetworkApi } from '../../services/runtime/client/network-client';
 import type { WatchResponse } from '../../proto/gen/weft/network/v1/network_service';
 import type { Network, Port, SecurityGroup, Subnet } from '../../proto/gen/weft/network/v1/resources';
 import type { Logger } from '../../services/runtime/log';

@@ -3,8 +3,8 @@
  * (register, heartbeat, status), both carrying a token from a TokenSource. Clients are rebuilt
  * when the token changes, so a long-running agent never calls with an expired token.
  */
-import { connectAgent, type AgentApi } from '../../tools/client/agent-client';
-import { connectNetwork, type NetworkApi } from '../../tools/client/network-client';
+import { connectAgent, type AgentApi } from '../../services/runtime/client/agent-client';
+import { connectNetwork, type NetworkApi } from '../../services/runtime/client/network-client';
 
 export interface TokenSource {
   /** A token valid for at least a few minutes more. */

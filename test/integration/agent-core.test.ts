@@ -8,7 +8,7 @@ import { NodeAgent, type Backend, type PortState, type ReconcileResult } from '.
 import type { HostDesired } from '../../dataplane/agent/desired';
 import { ControllerLink } from '../../dataplane/agent/link';
 import { StaticToken } from '../../dataplane/agent/tokens';
-import { connectAgent } from '../../tools/client/agent-client';
+import { connectAgent } from '../../services/runtime/client/agent-client';
 import type { Logger } from '../../services/runtime/log';
 import { startController, type ControllerHandle } from './harness';
 

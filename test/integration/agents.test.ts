@@ -14,8 +14,8 @@ import * as path from 'node:path';
 import { status, type ClientReadableStream } from '@grpc/grpc-js';
 import type { WatchResponse } from '../../proto/gen/weft/network/v1/network_service';
 import { NetworkType, PortStatus, type Port } from '../../proto/gen/weft/network/v1/resources';
-import { connectAgent, type AgentApi } from '../../tools/client/agent-client';
-import { connectNetwork, type NetworkApi } from '../../tools/client/network-client';
+import { connectAgent, type AgentApi } from '../../services/runtime/client/agent-client';
+import { connectNetwork, type NetworkApi } from '../../services/runtime/client/network-client';
 import { failure, ROOT, startController, type ControllerHandle } from './harness';
 
 const DOWN_MS = 1500;

@@ -1,5 +1,5 @@
 import type { Port } from '../../proto/gen/weft/network/v1/resources';
-import type { NetworkApi } from '../../tools/client/network-client';
+import type { NetworkApi } from '../../services/runtime/client/network-client';
 import { startController, type ControllerHandle } from './harness';
 
 async function listAll(api: NetworkApi, networkId: string): Promise<Port[]> {

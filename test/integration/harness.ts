@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
-import { connectNetwork, type NetworkApi } from '../../tools/client/network-client';
+import { connectNetwork, type NetworkApi } from '../../services/runtime/client/network-client';
 import { decodeStatusDetails } from '../../services/runtime/errors';
 import { startIdentity, type IdentityHandle } from './identity/harness';
 

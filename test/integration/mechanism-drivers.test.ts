@@ -15,8 +15,8 @@ import {
   type PortPrecommitRequest,
 } from '../../proto/gen/weft/driver/v1/mechanism_driver';
 import { encodeStatusDetails, WeftError } from '../../services/runtime/errors';
-import { connectAgent, type AgentApi } from '../../tools/client/agent-client';
-import type { NetworkApi } from '../../tools/client/network-client';
+import { connectAgent, type AgentApi } from '../../services/runtime/client/agent-client';
+import type { NetworkApi } from '../../services/runtime/client/network-client';
 import { failure, startController, type ControllerHandle } from './harness';
 
 /** What the vendor's driver was asked, and its one rule: no port may be named "forbidden". */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ListNetworksRequest } from '../../proto/gen/weft/network/v1/network_service';
-import { connectNetwork } from '../../tools/client/network-client';
+import { connectNetwork } from '../../services/runtime/client/network-client';
 import { CONTROLLER_MAIN, failure, ROOT, startController, type ControllerHandle } from './harness';
 
 type Callback<T> = (err: ServiceError | null, res: T) => void;

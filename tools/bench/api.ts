@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CreatePortRequest, GetRevisionRequest, ListPortsRequest } from '../../proto/gen/weft/network/v1/network_service';
 import { Network, Port, Subnet } from '../../proto/gen/weft/network/v1/resources';
-import { connectNetwork, type NetworkApi } from '../client/network-client';
+import { connectNetwork, type NetworkApi } from '../../services/runtime/client/network-client';
 import { KeyRepository } from '../../services/identity/tokens/key-repository';
 import { issueToken, newAuditId, systemClock } from '../../services/identity/tokens/token-codec';
 import { snapshotControllerBuild, startControllerProcess, type ControllerProcess, type StopResult } from './controller-process';

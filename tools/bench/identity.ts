@@ -28,8 +28,8 @@ import { issueToken, newAuditId, systemClock, validateToken, type ValidatingKeys
 import { RevocationSet } from '../../services/runtime/auth/revocations';
 import { TokenAuthenticator } from '../../services/runtime/auth/token-authenticator';
 import { WeftError } from '../../services/runtime/errors';
-import { connectIdentity, type IdentityApi } from '../client/identity-client';
-import { connectNetwork, metadataFor, type NetworkApi } from '../client/network-client';
+import { connectIdentity, type IdentityApi } from '../../services/runtime/client/identity-client';
+import { connectNetwork, metadataFor, type NetworkApi } from '../../services/runtime/client/network-client';
 import { snapshotControllerBuild, startControllerProcess, type ControllerProcess } from './controller-process';
 import { ceilingPerSecond, cpuMsPerCall, cpuText, isContended, otherCores, type CpuUse } from './cpu-share';
 import { benchPayload, revocationMix, type IdSources } from './identity-fixtures';

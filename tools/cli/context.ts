@@ -2,8 +2,8 @@
  * What every command runs with: the server addresses, the caller's credentials (decided in
  * credentials.ts), API clients whose calls carry a deadline, and output.
  */
-import { connectIdentity, type IdentityApi } from '../client/identity-client';
-import { connectNetwork, type Credentials, type NetworkApi } from '../client/network-client';
+import { connectIdentity, type IdentityApi } from '../../services/runtime/client/identity-client';
+import { connectNetwork, type Credentials, type NetworkApi } from '../../services/runtime/client/network-client';
 import type { OptionSpec, Parsed } from './args';
 import { peekTokenFile, resolveCredentials, tokenFilePath, type ResolvedCredentials } from './credentials';
 import { CliError } from './errors';

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
-import type { Credentials } from '../client/promisify';
+import type { Credentials } from '../../services/runtime/client/promisify';
 import { CliError } from './errors';
 
 export const FILE_MODE = 0o600;

@@ -10,7 +10,7 @@
  */
 import { status as Status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type { WatchRevocationEventsResponse } from '../../../proto/gen/weft/identity/v1/identity_service';
-import { connectIdentity, type IdentityApi } from '../../../tools/client/identity-client';
+import { connectIdentity, type IdentityApi } from '../client/identity-client';
 import type { Clock, IssuingKeys } from '../../identity/tokens/token-codec';
 import type { Logger } from '../log';
 import type { RevocationSet } from './revocations';

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { PortStatus, type Network, type Port, type Subnet } from '../../../proto/gen/weft/network/v1/resources';
 import { plugInstance, specFromPort, unplugInstance } from '../../../dataplane/plug/plug';
 import { startController, ROOT, type ControllerHandle } from '../../integration/harness';
-import type { NetworkApi } from '../../../tools/client/network-client';
+import type { NetworkApi } from '../../../services/runtime/client/network-client';
 import { RunScope, type SpawnHandle } from '../harness/netns';
 import { createUnderlay, type Underlay, type UnderlayHost } from '../harness/topology';
 

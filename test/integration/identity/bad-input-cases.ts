@@ -14,7 +14,7 @@
  * each other.
  */
 import type { IdentityServiceService } from '../../../proto/gen/weft/identity/v1/identity_service';
-import type { IdentityApi } from '../../../tools/client/identity-client';
+import type { IdentityApi } from '../../../services/runtime/client/identity-client';
 
 type Service = typeof IdentityServiceService;
 /** Names of the unary RPCs, as the generated client spells them (createDomain, ...). */

@@ -12,7 +12,7 @@
  */
 import { status } from '@grpc/grpc-js';
 import { IdentityServiceService } from '../../../proto/gen/weft/identity/v1/identity_service';
-import type { IdentityApi } from '../../../tools/client/identity-client';
+import type { IdentityApi } from '../../../services/runtime/client/identity-client';
 import { failure } from '../harness';
 import { CASES, EXEMPT, type BadCase, type Fixtures, type RequestOf, type UnaryRpc } from './bad-input-cases';
 import { startIdentity, type IdentityHandle } from './harness';

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { connectIdentity, type IdentityApi } from '../../../tools/client/identity-client';
+import { connectIdentity, type IdentityApi } from '../../../services/runtime/client/identity-client';
 
 export const IDENTITY_MAIN = path.join(__dirname, '..', '..', '..', 'services', 'identity', 'main.js');
 export const ADMIN_PASSWORD = 'correct horse battery staple';

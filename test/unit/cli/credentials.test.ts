@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { metadataFor } from '../../../tools/client/promisify';
+import { metadataFor } from '../../../services/runtime/client/promisify';
 import { parseArgs } from '../../../tools/cli/args';
 import { createContext, GLOBAL_OPTIONS, resolveGlobals } from '../../../tools/cli/context';
 import { isExpired, peekTokenFile, readTokenFile, removeTokenFile, resolveCredentials, tokenFilePath, writeTokenFile, type CachedToken } from '../../../tools/cli/credentials';

@@ -9,7 +9,7 @@ import { Port } from '../../../proto/gen/weft/network/v1/resources';
 import { ResourceType, type WatchResponse } from '../../../proto/gen/weft/network/v1/network_service';
 import { StateCache } from '../../../dataplane/agent/cache';
 import { Feed } from '../../../dataplane/agent/feed';
-import type { NetworkApi } from '../../../tools/client/network-client';
+import type { NetworkApi } from '../../../services/runtime/client/network-client';
 import type { Logger } from '../../../services/runtime/log';
 
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };

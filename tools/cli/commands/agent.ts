@@ -1,6 +1,6 @@
 /** weft agent list|show|set|delete — the controller's node agents (admin). */
 import { Agent, type AgentStats } from '../../../proto/gen/weft/agent/v1/agent_service';
-import { connectAgent, type AgentApi } from '../../client/agent-client';
+import { connectAgent, type AgentApi } from '../../../services/runtime/client/agent-client';
 import { UsageError } from '../args';
 import { CALL_DEADLINE_MS, notLoggedIn, type Context } from '../context';
 import { bool, lines, map, time } from '../format';

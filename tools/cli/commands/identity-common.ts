@@ -5,7 +5,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { IssueTokenResponse, Scope, TokenInfo } from '../../../proto/gen/weft/identity/v1/identity_service';
 import { Endpoint, type Project, type Role, type User } from '../../../proto/gen/weft/identity/v1/resources';
-import type { Partial2 } from '../../client/promisify';
+import type { Partial2 } from '../../../services/runtime/client/promisify';
 import { UsageError, type OptionSpec, type Parsed } from '../args';
 import { notLoggedIn, type Context } from '../context';
 import type { CachedToken } from '../credentials';

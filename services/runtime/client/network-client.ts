@@ -3,8 +3,8 @@
  * tests. Credentials are attached as call metadata (development project/role headers, or a token).
  */
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
-import * as messages from '../../proto/gen/weft/network/v1/network_service';
-import { NetworkServiceClient, type WatchRequest, type WatchResponse } from '../../proto/gen/weft/network/v1/network_service';
+import * as messages from '../../../proto/gen/weft/network/v1/network_service';
+import { NetworkServiceClient, type WatchRequest, type WatchResponse } from '../../../proto/gen/weft/network/v1/network_service';
 import { metadataFor, promisify, type Credentials, type Partial2, type Promisified } from './promisify';
 
 export { metadataFor, type Credentials, type Partial2 } from './promisify';

@@ -4,8 +4,8 @@
  * namespaces reach the controller through a unix socket).
  */
 import { credentials } from '@grpc/grpc-js';
-import * as messages from '../../proto/gen/weft/agent/v1/agent_service';
-import { AgentServiceClient } from '../../proto/gen/weft/agent/v1/agent_service';
+import * as messages from '../../../proto/gen/weft/agent/v1/agent_service';
+import { AgentServiceClient } from '../../../proto/gen/weft/agent/v1/agent_service';
 import { promisify, type Credentials, type Promisified } from './promisify';
 
 export type AgentApi = Promisified<AgentServiceClient> & {

@@ -2,8 +2,8 @@
  * A promise-based client for weft.identity.v1.IdentityService (CLI, services, tests).
  */
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
-import * as messages from '../../proto/gen/weft/identity/v1/identity_service';
-import { IdentityServiceClient, type WatchRevocationEventsRequest, type WatchRevocationEventsResponse } from '../../proto/gen/weft/identity/v1/identity_service';
+import * as messages from '../../../proto/gen/weft/identity/v1/identity_service';
+import { IdentityServiceClient, type WatchRevocationEventsRequest, type WatchRevocationEventsResponse } from '../../../proto/gen/weft/identity/v1/identity_service';
 import { metadataFor, promisify, type Credentials, type Partial2, type Promisified } from './promisify';
 
 export type IdentityApi = Promisified<IdentityServiceClient, 'watchRevocationEvents'> & {
