@@ -38,9 +38,13 @@ export interface RunningController {
 
 export async function startController(config: ControllerConfig, logger: Logger, onFatal: (err: unknown) => void): Promise<RunningController> {
   mkdirSync(config.dataDir, { recursive: true });
+  // First: a bad override file stops the start before the store is opened, and the domain state
+  // needs the engine for the attribute rules.
+  const { engine: policy, warnings } = loadPolicy({ defaults: { ...BASE_RULES, ...NETWORK_POLICY_DEFAULTS, ...AGENT_POLICY_DEFAULTS }, overrideFile: config.policyFile || undefined });
+  for (const w of warnings) logger.warn(w);
   const started = Date.now();
   const kv = await KvStore.open({ path: config.dataDir, sync: config.store.sync, onFatal });
-  const state = new NetworkState(kv, config);
+  const state = new NetworkState(kv, config, { policy });
   const { counts } = state.load();
   const agents = new AgentRegistry(state, { downTimeMs: config.agents.downTimeMs });
   counts.agent = agents.load();
@@ -72,8 +76,6 @@ export async function startController(config: ControllerConfig, logger: Logger, 
     authenticator = new DenyAllAuthenticator();
   }
   const server = new RpcServer({ logger, authenticator, protoRoot: PROTO_ROOT, reflectionProtos: ['weft/network/v1/network_service.proto', 'weft/agent/v1/agent_service.proto'] });
-  const { engine: policy, warnings } = loadPolicy({ defaults: { ...BASE_RULES, ...NETWORK_POLICY_DEFAULTS, ...AGENT_POLICY_DEFAULTS }, overrideFile: config.policyFile || undefined });
-  for (const w of warnings) logger.warn(w);
   const { unary, streaming } = networkServiceHandlers(state, policy, portChanges);
   server.addService(NetworkServiceService, 'weft.network.v1.NetworkService', unary, streaming);
   server.addService(AgentServiceService, 'weft.agent.v1.AgentService', agentServiceHandlers({ state, agents, portChanges, policy, heartbeatIntervalMs: config.agents.heartbeatIntervalMs, logger }));

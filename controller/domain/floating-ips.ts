@@ -55,7 +55,7 @@ export function createFloatingIp(state: NetworkState, caller: Caller, input: Flo
   v.uuid('floating_ip.port_id', req.portId, false);
   v.description('floating_ip.description', req.description);
   v.tags('floating_ip.tags', req.tags);
-  if (req.projectId && req.projectId !== caller.projectId && !caller.isAdmin) throw permissionDenied('only admins create floating IPs for another project');
+  if (req.projectId && req.projectId !== caller.projectId) state.attributes.authorize(caller, 'create_floating_ip', 'project_id', { project_id: req.projectId });
   v.throwIfAny();
   const net = state.networks.get(txn, req.floatingNetworkId);
   if (!net || !(net.external || caller.isAdmin || net.projectId === caller.projectId)) throw notFound('network', req.floatingNetworkId);

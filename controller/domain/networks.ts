@@ -1,10 +1,11 @@
 /**
- * Networks: validation, tenant segment allocation, provider segments (admin), MTU, and the
- * integrity rules for deletion. All functions run inside `NetworkState.mutate` or are reads.
+ * Networks: validation, tenant segment allocation, provider segments (admin by default: see the
+ * attribute rules in controller/policy.ts), MTU, and the integrity rules for deletion. All
+ * functions run inside `NetworkState.mutate` or are reads.
  */
 import { Network, NetworkType, Status, type Segment } from '../../proto/gen/weft/network/v1/resources';
 import type { Caller } from '../../services/runtime/caller';
-import { alreadyExists, failedPrecondition, permissionDenied, resourceExhausted } from '../../services/runtime/errors';
+import { alreadyExists, failedPrecondition, resourceExhausted } from '../../services/runtime/errors';
 import { checkRevision, ownedOr404, readableOr404, requireWriter, type Changes, type NetworkState } from './state';
 import type { Txn } from '../../services/runtime/store/kv';
 import { checkUpdateMask, Violations } from './validate';
@@ -31,7 +32,7 @@ function segmentKey(s: Segment): string {
   return `${s.networkType}/${s.physicalNetwork}/${s.segmentationId}`;
 }
 
-/** Validates explicit provider segments (admin only) and claims their ids in this txn. */
+/** Validates explicit provider segments (the caller passed the provider rules) and claims their ids in this txn. */
 function claimProviderSegments(state: NetworkState, txn: Txn, v: Violations, segments: Segment[]): void {
   v.check(segments.length === 1, 'segments', 'exactly one segment is supported');
   if (segments.length !== 1) return;
@@ -95,14 +96,16 @@ export function createNetwork(state: NetworkState, caller: Caller, input: Networ
   v.description('network.description', req.description);
   v.tags('network.tags', req.tags);
   v.check(!req.id, 'network.id', 'is assigned by the server');
-  if (req.projectId && req.projectId !== caller.projectId && !caller.isAdmin) {
-    throw permissionDenied('only admins create networks for another project');
+  const owner = { project_id: req.projectId || caller.projectId };
+  if (req.projectId && req.projectId !== caller.projectId) state.attributes.authorize(caller, 'create_network', 'project_id', owner);
+  // An explicit segment always names a type (unset is invalid), so any segment is a provider network.
+  for (const s of req.segments) {
+    state.attributes.authorize(caller, 'create_network', 'provider:network_type', owner);
+    if (s.physicalNetwork) state.attributes.authorize(caller, 'create_network', 'provider:physical_network', owner);
+    if (s.segmentationId) state.attributes.authorize(caller, 'create_network', 'provider:segmentation_id', owner);
   }
-  if (!caller.isAdmin) {
-    if (req.segments.length > 0) throw permissionDenied('only admins create provider networks (explicit segments)');
-    if (req.shared) throw permissionDenied('only admins create shared networks');
-    if (req.external) throw permissionDenied('only admins create external networks');
-  }
+  if (req.shared) state.attributes.authorize(caller, 'create_network', 'shared', owner);
+  if (req.external) state.attributes.authorize(caller, 'create_network', 'external', owner);
   v.throwIfAny();
   let segments: Segment[];
   if (req.segments.length > 0) {
@@ -169,7 +172,7 @@ export function updateNetwork(
         next.adminStateUp = req.adminStateUp ?? true;
         break;
       case 'shared':
-        if (!caller.isAdmin) throw permissionDenied('only admins change whether a network is shared');
+        state.attributes.authorize(caller, 'update_network', 'shared', { project_id: prev.projectId });
         if (prev.shared && !req.shared) {
           const foreign = [...state.ports.referencing('network', prev.id)].map((id) => state.ports.get(state.kv, id)).filter((p) => p && p.projectId !== prev.projectId);
           if (foreign.length > 0) {
@@ -179,7 +182,7 @@ export function updateNetwork(
         next.shared = req.shared;
         break;
       case 'external':
-        if (!caller.isAdmin) throw permissionDenied('only admins change whether a network is external');
+        state.attributes.authorize(caller, 'update_network', 'external', { project_id: prev.projectId });
         next.external = req.external;
         break;
       case 'mtu': {

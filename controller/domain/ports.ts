@@ -5,7 +5,7 @@
  */
 import { Port, PortStatus, VnicType, type FixedIp, type Network } from '../../proto/gen/weft/network/v1/resources';
 import type { Caller } from '../../services/runtime/caller';
-import { alreadyExists, failedPrecondition, invalidArgument, permissionDenied, resourceExhausted } from '../../services/runtime/errors';
+import { alreadyExists, failedPrecondition, invalidArgument, resourceExhausted } from '../../services/runtime/errors';
 import type { Txn } from '../../services/runtime/store/kv';
 import { canonicalAddress, cidrContains, generateMac, isValidAddress, normalizeMac, parseCidr } from './ipam';
 import { applyBinding, checkPreviewedRevision, type BindingInput } from './port-binding';
@@ -254,8 +254,9 @@ export function createPort(
   v.uuid('port.network_id', req.networkId, true);
   v.check(req.deviceId.length <= 255, 'port.device_id', 'at most 255 characters');
   v.check(req.deviceOwner.length <= 255, 'port.device_owner', 'at most 255 characters');
-  if (req.projectId && req.projectId !== caller.projectId && !caller.isAdmin) throw permissionDenied('only admins create ports for another project');
-  if (req.binding?.hostId && !caller.isAdmin) throw permissionDenied('only admins set binding.host_id');
+  const owner = { project_id: req.projectId || caller.projectId };
+  if (req.projectId && req.projectId !== caller.projectId) state.attributes.authorize(caller, 'create_port', 'project_id', owner);
+  if (req.binding?.hostId) state.attributes.authorize(caller, 'create_port', 'binding:host_id', owner);
   if (MANAGED_OWNERS.includes(req.deviceOwner) && !caller.isAdmin) v.add('port.device_owner', `${req.deviceOwner} ports are created by their owning API`);
   let mac = '';
   if (req.macAddress) {
@@ -372,7 +373,7 @@ export function updatePort(
         next.allowedAddressPairs = req.allowedAddressPairs.map((x) => ({ ...x }));
         break;
       case 'binding':
-        if (!caller.isAdmin) throw permissionDenied('only admins change the binding');
+        state.attributes.authorize(caller, 'update_port', 'binding:host_id', { project_id: prev.projectId });
         next.binding = {
           hostId: req.binding?.hostId ?? '',
           vnicType: req.binding?.vnicType || VnicType.VNIC_TYPE_NORMAL,
@@ -382,7 +383,7 @@ export function updatePort(
         };
         break;
       case 'mac_address': {
-        if (!caller.isAdmin) throw permissionDenied('only admins change a port MAC address');
+        state.attributes.authorize(caller, 'update_port', 'mac_address', { project_id: prev.projectId });
         if (prev.binding?.hostId) throw failedPrecondition('a bound port keeps its MAC address; unbind it first', [], 'PORT_BOUND');
         const m = normalizeMac(req.macAddress);
         if (v.check(m !== null, 'port.mac_address', 'must be a unicast MAC address')) {

@@ -6,7 +6,7 @@
 import { Router, Status, type ExternalGateway, type Port } from '../../proto/gen/weft/network/v1/resources';
 import type { RouterInterfaceInfo } from '../../proto/gen/weft/network/v1/network_service';
 import type { Caller } from '../../services/runtime/caller';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, permissionDenied } from '../../services/runtime/errors';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../services/runtime/errors';
 import type { Txn } from '../../services/runtime/store/kv';
 import { cidrContains, cidrsOverlap, isValidAddress, parseAddress, parseCidr } from './ipam';
 import { createInternalPort, deletePortIn } from './ports';
@@ -41,7 +41,6 @@ function setGateway(state: NetworkState, caller: Caller, txn: Txn, changes: Chan
     v.add('router.external_gateway.network_id', `network ${net.id} is not external`);
     return;
   }
-  if (gw.externalFixedIps.length > 0 && !caller.isAdmin) throw permissionDenied('only admins choose external fixed IPs');
   const port = createInternalPort(state, txn, changes, {
     projectId: router.projectId,
     networkId: net.id,
@@ -55,6 +54,11 @@ function setGateway(state: NetworkState, caller: Caller, txn: Txn, changes: Chan
     enableSnat: gw.enableSnat ?? true,
     externalFixedIps: port.fixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })),
   };
+}
+
+/** Whether a gateway request picks its own addresses (without a network it sets no gateway at all). */
+function choosesExternalIps(gw: ExternalGateway | undefined): boolean {
+  return !!gw?.networkId && gw.externalFixedIps.length > 0;
 }
 
 function checkRoutes(state: NetworkState, txn: Txn, v: Violations, router: Router): void {
@@ -93,7 +97,8 @@ export function createRouter(state: NetworkState, caller: Caller, input: Router 
   v.check(!req.id, 'router.id', 'is assigned by the server');
   v.check(req.interfaces.length === 0, 'router.interfaces', 'are read only; use AddRouterInterface');
   v.check(req.routes.length === 0, 'router.routes', 'need interfaces first; set them with UpdateRouter');
-  if (req.projectId && req.projectId !== caller.projectId && !caller.isAdmin) throw permissionDenied('only admins create routers for another project');
+  if (req.projectId && req.projectId !== caller.projectId) state.attributes.authorize(caller, 'create_router', 'project_id', { project_id: req.projectId });
+  if (choosesExternalIps(req.externalGateway)) state.attributes.authorize(caller, 'create_router', 'external_gateway:external_fixed_ips', { project_id: req.projectId || caller.projectId });
   v.throwIfAny();
   const now = state.now();
   const router: Router = {
@@ -155,6 +160,7 @@ export function updateRouter(state: NetworkState, caller: Caller, input: Router 
   }
   v.throwIfAny();
   if (paths.includes('external_gateway')) {
+    if (choosesExternalIps(req.externalGateway)) state.attributes.authorize(caller, 'update_router', 'external_gateway:external_fixed_ips', { project_id: prev.projectId });
     const same = req.externalGateway?.networkId && req.externalGateway.networkId === prev.externalGateway?.networkId && req.externalGateway.externalFixedIps.length === 0;
     if (same) next.externalGateway = { ...prev.externalGateway!, enableSnat: req.externalGateway!.enableSnat ?? true };
     else setGateway(state, caller, txn, changes, v, next, req.externalGateway);

@@ -5,7 +5,7 @@
  */
 import { Direction, Ethertype, SecurityGroup, SecurityGroupRule } from '../../proto/gen/weft/network/v1/resources';
 import type { Caller } from '../../services/runtime/caller';
-import { alreadyExists, failedPrecondition, permissionDenied } from '../../services/runtime/errors';
+import { alreadyExists, failedPrecondition } from '../../services/runtime/errors';
 import type { Txn } from '../../services/runtime/store/kv';
 import { parseCidr } from './ipam';
 import { checkRevision, ownedOr404, readableOr404, requireWriter, visibleOr404, type Changes, type NetworkState } from './state';
@@ -86,7 +86,7 @@ export function createSecurityGroup(state: NetworkState, caller: Caller, input: 
   v.tags('security_group.tags', req.tags);
   v.check(!req.id, 'security_group.id', 'is assigned by the server');
   v.check(req.rules.length === 0, 'security_group.rules', 'are read only; create rules with CreateSecurityGroupRule');
-  if (req.projectId && req.projectId !== caller.projectId && !caller.isAdmin) throw permissionDenied('only admins create security groups for another project');
+  if (req.projectId && req.projectId !== caller.projectId) state.attributes.authorize(caller, 'create_security_group', 'project_id', { project_id: req.projectId });
   v.throwIfAny();
   const projectId = req.projectId || caller.projectId;
   if (req.name === 'default') {

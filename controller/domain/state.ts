@@ -25,6 +25,8 @@ import type { ControllerConfig } from '../config';
 import { ChangeLog } from '../../services/runtime/store/changelog';
 import type { KvStore, Txn } from '../../services/runtime/store/kv';
 import { Table } from '../../services/runtime/store/table';
+import type { PolicyEngine } from '../../services/runtime/policy/engine';
+import { AttributePolicy } from './attribute-policy';
 import { PoolAllocator, validateSubnetAddressing } from './ipam';
 import { SegmentPool } from './segment-pool';
 
@@ -56,6 +58,16 @@ function pooledRandom(): (n: number) => Buffer {
 }
 
 export const systemIds: Ids = { uuid: () => randomUUID(), bytes: pooledRandom() };
+
+export interface NetworkStateDeps {
+  /**
+   * The controller's loaded policy (shipped rules plus operator overrides). Required rather than
+   * defaulted, so the attribute rules can never silently ignore an operator's override file.
+   */
+  policy: PolicyEngine;
+  clock?: Clock;
+  ids?: Ids;
+}
 
 export type ResourceValue =
   | { $case: 'network'; network: Network }
@@ -125,13 +137,19 @@ export class NetworkState {
   readonly vxlanPool: SegmentPool;
   readonly vlanPools = new Map<string, SegmentPool>();
   private readonly allocators = new Map<string, PoolAllocator>();
+  readonly clock: Clock;
+  readonly ids: Ids;
+  /** Who may set restricted attributes (attribute-policy.ts); the domain modules ask it. */
+  readonly attributes: AttributePolicy;
 
   constructor(
     readonly kv: KvStore,
     readonly config: ControllerConfig,
-    readonly clock: Clock = systemClock,
-    readonly ids: Ids = systemIds,
+    deps: NetworkStateDeps,
   ) {
+    this.clock = deps.clock ?? systemClock;
+    this.ids = deps.ids ?? systemIds;
+    this.attributes = new AttributePolicy(deps.policy);
     this.changelog = new ChangeLog(kv, config.store.changeLogRetain, WatchResponse);
     this.vxlanPool = new SegmentPool(config.segments.vxlanVniRanges);
     for (const [physnet, ranges] of Object.entries(config.segments.vlanRanges)) this.vlanPools.set(physnet, new SegmentPool(ranges));

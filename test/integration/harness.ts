@@ -25,7 +25,8 @@ export interface ControllerHandle {
   identity: IdentityHandle;
   /**
    * Connects as a user holding `roles` (default member) on the identity project named `project`
-   * (created on first use). Calls wait for the login; watch() needs one completed call first.
+   * (created on first use). Roles identity does not ship (an operator's `netadmin`, say) are
+   * created on first use too. Calls wait for the login; watch() needs one completed call first.
    */
   as(project: string, roles?: string[]): NetworkApi;
   admin(): NetworkApi;
@@ -83,7 +84,15 @@ export async function startController(
     throw err;
   }
   const admin = identity.withToken(await identity.adminToken());
-  const roleIds = new Map((await admin.listRoles({})).roles.map((r) => [r.name, r.id]));
+  const roleIds = new Map((await admin.listRoles({})).roles.map((r) => [r.name, Promise.resolve(r.id)]));
+  const roleId = (name: string): Promise<string> => {
+    let id = roleIds.get(name);
+    if (!id) {
+      id = admin.createRole({ role: { name } }).then((r) => r.id);
+      roleIds.set(name, id);
+    }
+    return id;
+  };
   const projects = new Map<string, Promise<string>>();
   const tokens = new Map<string, Promise<string>>();
   const projectId = (name: string): Promise<string> => {
@@ -102,7 +111,7 @@ export async function startController(
         const pid = await projectId(project);
         const name = `${project}.${roles.join('+')}`;
         const user = await admin.createUser({ user: { name, password: `pw:${name}` } });
-        for (const r of roles) await admin.createRoleAssignment({ assignment: { userId: user.id, projectId: pid, roleId: roleIds.get(r)! } });
+        for (const r of roles) await admin.createRoleAssignment({ assignment: { userId: user.id, projectId: pid, roleId: await roleId(r) } });
         const res = await identity.anon().issueToken({ method: { $case: 'password', value: { userName: name, password: `pw:${name}` } }, scope: { projectId: pid } });
         return res.token;
       })();
