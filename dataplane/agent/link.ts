@@ -24,7 +24,16 @@ export class ControllerLink {
   private refresh(): void {
     const token = this.tokens.token();
     if (token === this.tokenInUse && this.net && this.agentApi) return;
-    // Old clients are left to finish their in-flight calls (a running Watch keeps its channel).
+    // Old clients get a grace period for their in-flight unary calls, then are closed (a closed
+    // channel lets a running Watch stream go on; new calls use the new clients).
+    const oldNet = this.net;
+    const oldAgents = this.agentApi;
+    if (oldNet || oldAgents) {
+      setTimeout(() => {
+        oldNet?.close();
+        oldAgents?.close();
+      }, 30_000).unref();
+    }
     this.tokenInUse = token;
     this.net = connectNetwork(this.address, { token });
     this.agentApi = connectAgent(this.address, { token });
