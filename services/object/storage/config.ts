@@ -1,0 +1,66 @@
+/**
+ * Storage server configuration: defaults, a JSON file, then WEFT_OBJECT_* environment overrides
+ * (ENV below), validated as a whole.
+ *
+ * The server does not authenticate its callers (only the proxy and the workers call it, as in
+ * Swift), so `listen` must be a private address: loopback on one machine, the storage network
+ * otherwise. Never expose it where clients can reach it.
+ */
+import { applyEnv, ConfigReader, readConfigFile } from '../../runtime/config';
+import type { LogLevel } from '../../runtime/log';
+
+export interface StorageConfig {
+  /** host:port; port 0 picks a free port (printed in the ready line). */
+  listen: string;
+  /** Each device is a directory here (e.g. `<devicesRoot>/sdb1`), named as in the rings. */
+  devicesRoot: string;
+  /** The cluster's secret hash path prefix and suffix (at least one non-empty; never change). */
+  hashPathPrefix: string;
+  hashPathSuffix: string;
+  /** Largest object accepted in one PUT (Swift's default: 5 GiB + 2). */
+  maxObjectSize: number;
+  /** Sync files and directories before acknowledging writes. Off only for tests and tmpfs. */
+  fsync: boolean;
+  /** A request whose client sends nothing for this long is dropped (Swift's client_timeout). */
+  clientTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept open for the proxy's next request. */
+  keepAliveTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+export const ENV: Record<string, string> = {
+  WEFT_OBJECT_STORAGE_LISTEN: 'listen',
+  WEFT_OBJECT_DEVICES_ROOT: 'devicesRoot',
+  WEFT_OBJECT_HASH_PATH_PREFIX: 'hashPathPrefix',
+  WEFT_OBJECT_HASH_PATH_SUFFIX: 'hashPathSuffix',
+  WEFT_OBJECT_MAX_OBJECT_SIZE: 'maxObjectSize',
+  WEFT_OBJECT_FSYNC: 'fsync',
+  WEFT_LOG_LEVEL: 'log.level',
+};
+
+const SWIFT_MAX_FILE_SIZE = 5 * 1024 * 1024 * 1024 + 2;
+
+function checkListen(v: string): string | undefined {
+  const m = /^(\S+):(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) > 65535) return 'expected host:port (port 0-65535)';
+  return undefined;
+}
+
+export function loadStorageConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): StorageConfig {
+  const r = new ConfigReader(applyEnv(readConfigFile(file), env, ENV));
+  const cfg: StorageConfig = {
+    listen: r.string('listen', '127.0.0.1:6200', checkListen),
+    devicesRoot: r.string('devicesRoot', './data/object/devices', (v) => (v ? undefined : 'must not be empty')),
+    hashPathPrefix: r.string('hashPathPrefix', ''),
+    hashPathSuffix: r.string('hashPathSuffix', ''),
+    maxObjectSize: r.number('maxObjectSize', SWIFT_MAX_FILE_SIZE, 1, Number.MAX_SAFE_INTEGER),
+    fsync: r.boolean('fsync', true),
+    clientTimeoutMs: r.number('clientTimeoutMs', 60_000, 100, 3_600_000),
+    keepAliveTimeoutMs: r.number('keepAliveTimeoutMs', 30_000, 100, 3_600_000),
+    logLevel: r.oneOf('log.level', 'info', ['debug', 'info', 'warn', 'error'] as const),
+  };
+  // Swift refuses to start without them: hashes (and so placement) would be guessable.
+  if (!cfg.hashPathPrefix && !cfg.hashPathSuffix) r.fail('hashPathPrefix / hashPathSuffix: at least one must be set (and never changed afterwards)');
+  r.done();
+  return cfg;
+}

@@ -1,0 +1,281 @@
+/**
+ * One object's hash directory on one device: read, write, delete, update metadata, quarantine.
+ *
+ * Invariants (docs/object-storage.md):
+ * - last writer wins by timestamp: a PUT, DELETE or POST whose timestamp is not newer than what
+ *   the directory holds is refused with CONFLICT and changes nothing;
+ * - every change is "check, rename into place, remove obsolete files" under the directory's
+ *   lock, so two requests for the same object never interleave those steps;
+ * - a reader never takes the lock: it lists, picks the newest files and opens them, retrying
+ *   when a concurrent writer removed a file between the listing and the open;
+ * - anything unreadable (a `.data` without metadata, bad JSON, a size that does not match) is
+ *   quarantined and the object reads as missing, so the replicator can bring a good copy back.
+ */
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import * as path from 'node:path';
+import { hashPath, hashSuffix } from '../../common/hash-path';
+import type { HeaderBag } from '../../common/object-headers';
+import { newest, type Timestamp } from '../../common/timestamp';
+import { fsyncDir, mkdirDurable, writeNewFile } from './durable-fs';
+import { fileName } from './file-names';
+import { hashDirPath, partitionPath, quarantinePath, tmpPath } from './layout';
+import { mergeMetadata, parseDataMetadata, parsePostMetadata, type PostMetadataFile } from './object-metadata';
+import { ObjectWriter } from './object-writer';
+import { classifyFiles, type OnDiskState } from './ondisk-files';
+import { OpenObject } from './open-object';
+import { asStorageError, StorageError } from './storage-error';
+import type { StoreContext } from './store-context';
+
+export interface ObjectRef {
+  device: string;
+  partition: string;
+  account: string;
+  container: string;
+  object: string;
+}
+
+export interface HashSecret {
+  prefix: string;
+  suffix: string;
+}
+
+export type ReadResult =
+  | { kind: 'missing' }
+  | { kind: 'deleted'; timestamp: Timestamp }
+  | { kind: 'found'; object: OpenObject };
+
+/** What a DELETE replaced: the HTTP layer answers 204 for an object, 404 otherwise. */
+export type DeleteOutcome = { previous: 'data' | 'tombstone' | 'missing'; previousTimestamp?: Timestamp };
+
+export interface MetadataUpdate {
+  /** New content type, when the POST sets one. */
+  contentType?: string;
+  /** The complete new set of user metadata and allowed headers. */
+  headers: HeaderBag;
+}
+
+/** Listing and opening race with writers that remove files; this many tries is plenty. */
+const OPEN_ATTEMPTS = 5;
+
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+export class DiskFile {
+  readonly hash: string;
+  readonly suffix: string;
+  /** The hash directory. */
+  readonly dir: string;
+  /** `/account/container/object`. */
+  readonly name: string;
+
+  constructor(
+    private readonly ctx: StoreContext,
+    readonly ref: ObjectRef,
+    secret: HashSecret,
+  ) {
+    this.hash = hashPath(secret.prefix, secret.suffix, ref.account, ref.container, ref.object);
+    this.suffix = hashSuffix(this.hash);
+    this.dir = hashDirPath(ctx.devicesRoot, ref.device, ref.partition, this.hash);
+    this.name = `/${ref.account}/${ref.container}/${ref.object}`;
+  }
+
+  private get lockKey(): string {
+    return `obj:${this.dir}`;
+  }
+
+  private async list(): Promise<string[]> {
+    try {
+      return await readdir(this.dir);
+    } catch (err) {
+      if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+      throw err;
+    }
+  }
+
+  /** What the directory holds now, without opening anything (e.g. to refuse an older PUT early). */
+  async state(): Promise<OnDiskState> {
+    return classifyFiles(await this.list());
+  }
+
+  /** The newest version: opened for streaming, a tombstone, or nothing. */
+  async read(): Promise<ReadResult> {
+    for (let attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+      const state = classifyFiles(await this.list());
+      const winner = state.winner;
+      if (!winner) return { kind: 'missing' };
+      if (winner.kind === 'tombstone') return { kind: 'deleted', timestamp: winner.timestamp };
+      // Each damage check below quarantines only if the same version is still the newest; when a
+      // writer replaced it meanwhile, list again and read the new one.
+      if (!state.dataMeta) {
+        if (await this.quarantine('data file without its metadata file', winner.name)) return { kind: 'missing' };
+        continue;
+      }
+      let metaText: string;
+      let postText: string | undefined;
+      try {
+        metaText = await readFile(path.join(this.dir, state.dataMeta.name), 'utf8');
+        if (state.meta) postText = await readFile(path.join(this.dir, state.meta.name), 'utf8');
+      } catch (err) {
+        if (isMissing(err)) continue; // replaced meanwhile: list again
+        throw err;
+      }
+      const data = parseDataMetadata(metaText);
+      let post: PostMetadataFile | undefined;
+      if (postText !== undefined) post = parsePostMetadata(postText);
+      if (!data || data.timestamp !== winner.timestamp.internal || (postText !== undefined && !post)) {
+        if (await this.quarantine('unreadable metadata', winner.name)) return { kind: 'missing' };
+        continue;
+      }
+      let fh;
+      try {
+        fh = await open(path.join(this.dir, winner.name), 'r');
+      } catch (err) {
+        if (isMissing(err)) continue;
+        throw err;
+      }
+      const { size } = await fh.stat();
+      if (size !== data.contentLength) {
+        await fh.close();
+        if (await this.quarantine(`data file holds ${size} bytes, metadata says ${data.contentLength}`, winner.name)) return { kind: 'missing' };
+        continue;
+      }
+      const onCorrupt = (reason: string): void => void this.quarantine(reason, winner.name).catch(() => undefined);
+      return { kind: 'found', object: new OpenObject(mergeMetadata(data, post), fh, onCorrupt) };
+    }
+    throw new Error(`object ${this.hash} kept changing while being opened`);
+  }
+
+  /** Starts an upload at `timestamp`; nothing is visible until the writer's commit(). */
+  async create(timestamp: Timestamp): Promise<ObjectWriter> {
+    const tmpDir = tmpPath(this.ctx.devicesRoot, this.ref.device);
+    const tmpData = path.join(tmpDir, this.ctx.newId());
+    try {
+      await mkdirDurable(tmpDir, false);
+      const fh = await open(tmpData, 'wx');
+      return new ObjectWriter(fh, tmpData, this.name, timestamp, this.ctx.fsync, (d, m) => this.install(timestamp, d, m));
+    } catch (err) {
+      throw asStorageError(err);
+    }
+  }
+
+  /** Moves a committed upload's temp files into place (called by the writer). */
+  private async install(timestamp: Timestamp, tmpData: string, tmpMeta: string): Promise<void> {
+    await this.ctx.locks.run(this.lockKey, async () => {
+      const state = classifyFiles(await this.list());
+      this.refuseUnlessNewer(timestamp, state.winner?.timestamp);
+      await mkdirDurable(this.dir, this.ctx.fsync);
+      await this.invalidate();
+      // Metadata first: a `.data` is only ever visible with its `.meta.json` beside it.
+      await rename(tmpMeta, path.join(this.dir, fileName('dataMeta', timestamp)));
+      await rename(tmpData, path.join(this.dir, fileName('data', timestamp)));
+      if (this.ctx.fsync) await fsyncDir(this.dir);
+      await this.removeObsolete();
+      await this.invalidate();
+    });
+  }
+
+  /** Writes a tombstone at `timestamp`. */
+  async delete(timestamp: Timestamp): Promise<DeleteOutcome> {
+    try {
+      return await this.ctx.locks.run(this.lockKey, async () => {
+        const { winner } = classifyFiles(await this.list());
+        this.refuseUnlessNewer(timestamp, winner?.timestamp);
+        await mkdirDurable(this.dir, this.ctx.fsync);
+        await this.invalidate();
+        await writeNewFile(path.join(this.dir, fileName('tombstone', timestamp)), '', this.ctx.fsync);
+        if (this.ctx.fsync) await fsyncDir(this.dir);
+        await this.removeObsolete();
+        await this.invalidate();
+        return winner ? { previous: winner.kind === 'data' ? 'data' : 'tombstone', previousTimestamp: winner.timestamp } : { previous: 'missing' };
+      });
+    } catch (err) {
+      throw asStorageError(err);
+    }
+  }
+
+  /**
+   * Replaces the user metadata (and the content type, when given) with a `<ts>.meta` file. The
+   * `.data` is not rewritten, so replication sees the change as a new file name.
+   */
+  async post(timestamp: Timestamp, update: MetadataUpdate): Promise<void> {
+    try {
+      await this.ctx.locks.run(this.lockKey, async () => {
+        const state = classifyFiles(await this.list());
+        if (!state.winner || state.winner.kind !== 'data' || !state.dataMeta) {
+          throw new StorageError('NOT_FOUND', `no object ${this.name}`, state.winner?.timestamp);
+        }
+        this.refuseUnlessNewer(timestamp, newest(state.winner.timestamp, state.meta?.timestamp));
+        const body: PostMetadataFile = { version: 1, timestamp: timestamp.internal, headers: update.headers };
+        if (update.contentType !== undefined) body.contentType = update.contentType;
+        const tmp = path.join(tmpPath(this.ctx.devicesRoot, this.ref.device), this.ctx.newId());
+        await mkdirDurable(path.dirname(tmp), false);
+        await writeNewFile(tmp, JSON.stringify(body), this.ctx.fsync);
+        await this.invalidate();
+        try {
+          await rename(tmp, path.join(this.dir, fileName('meta', timestamp)));
+        } catch (err) {
+          await unlink(tmp).catch(() => undefined);
+          throw err;
+        }
+        if (this.ctx.fsync) await fsyncDir(this.dir);
+        await this.removeObsolete();
+        await this.invalidate();
+      });
+    } catch (err) {
+      throw asStorageError(err);
+    }
+  }
+
+  /**
+   * Moves the hash directory to `quarantined/objects/<hash>` (with a unique suffix when one is
+   * already there). With `expectedWinner`, does nothing if the newest file changed meanwhile, so
+   * a good version written after the damage was seen is never quarantined.
+   */
+  async quarantine(reason: string, expectedWinner?: string): Promise<string | undefined> {
+    const destination = await this.ctx.locks.run(this.lockKey, async () => {
+      if (expectedWinner !== undefined && classifyFiles(await this.list()).winner?.name !== expectedWinner) return undefined;
+      const qdir = quarantinePath(this.ctx.devicesRoot, this.ref.device);
+      await mkdirDurable(qdir, this.ctx.fsync);
+      let dest = path.join(qdir, this.hash);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await rename(this.dir, dest);
+          return dest;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') return undefined;
+          if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt > 3) throw err;
+          dest = path.join(qdir, `${this.hash}-${this.ctx.newId()}`);
+        }
+      }
+    });
+    if (destination === undefined) return undefined;
+    await this.invalidate();
+    this.ctx.onQuarantine({ device: this.ref.device, partition: this.ref.partition, hash: this.hash, name: this.name, reason, destination });
+    return destination;
+  }
+
+  private refuseUnlessNewer(timestamp: Timestamp, current: Timestamp | undefined): void {
+    if (current && !timestamp.isNewerThan(current)) {
+      throw new StorageError('CONFLICT', `${this.name}: ${timestamp.internal} is not newer than ${current.internal} on disk`, current);
+    }
+  }
+
+  private async removeObsolete(): Promise<void> {
+    for (const name of classifyFiles(await this.list()).obsolete) {
+      await unlink(path.join(this.dir, name)).catch((err: unknown) => {
+        if (!isMissing(err)) throw err;
+      });
+    }
+  }
+
+  private invalidate(): Promise<void> {
+    return this.ctx.partitionHashes(this.ref.device, this.ref.partition).invalidate(this.suffix);
+  }
+
+  /** `objects/<partition>` of this object's device (for tests and tools). */
+  get partitionDir(): string {
+    return partitionPath(this.ctx.devicesRoot, this.ref.device, this.ref.partition);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The object layer of one storage server: every device under `devicesRoot`, addressed by
+ * (device, partition, account, container, object). Entry point for the HTTP layer and, later,
+ * the workers running in the same process.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { deviceNameProblem } from '../../common/names';
+import { DiskFile, type HashSecret, type ObjectRef } from './disk-file';
+import { KeyedMutex } from './keyed-mutex';
+import { devicePath, partitionPath, tmpPath } from './layout';
+import { PartitionHashes } from './partition-hashes';
+import type { QuarantineEvent, StoreContext } from './store-context';
+import { sweepTmp } from './tmp-sweep';
+
+export interface ObjectStoreOptions {
+  devicesRoot: string;
+  /** The cluster's hash path prefix and suffix (must match every other server's). */
+  secret: HashSecret;
+  /** Sync files and directories before acknowledging (off only for tests and tmpfs benchmarks). */
+  fsync: boolean;
+  /** Temp file names (injectable so tests are reproducible). */
+  newId?: () => string;
+  /** Told about every quarantined object (the server logs and counts them). */
+  onQuarantine?: (event: QuarantineEvent) => void;
+}
+
+export class ObjectStore {
+  private readonly ctx: StoreContext;
+
+  constructor(private readonly opts: ObjectStoreOptions) {
+    const locks = new KeyedMutex();
+    const newId = opts.newId ?? randomUUID;
+    this.ctx = {
+      devicesRoot: opts.devicesRoot,
+      fsync: opts.fsync,
+      locks,
+      newId,
+      partitionHashes: (device, partition) => new PartitionHashes(locks, partitionPath(opts.devicesRoot, device, partition), newId),
+      onQuarantine: (e) => opts.onQuarantine?.(e),
+    };
+  }
+
+  /**
+   * Whether a device can take requests: its directory exists. (Swift also checks that it is a
+   * mount point; here devices are plain directories, so a missing one stands for an unmounted or
+   * failed disk and answers 507.)
+   */
+  async deviceAvailable(device: string): Promise<boolean> {
+    if (deviceNameProblem(device)) return false;
+    try {
+      return (await stat(devicePath(this.opts.devicesRoot, device))).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  object(ref: ObjectRef): DiskFile {
+    return new DiskFile(this.ctx, ref, this.opts.secret);
+  }
+
+  partitionHashes(device: string, partition: string): PartitionHashes {
+    return this.ctx.partitionHashes(device, partition);
+  }
+
+  /** Removes stale temp files on every device (see tmp-sweep.ts); returns how many went. */
+  async sweepTmp(maxAgeMs: number, now: number = Date.now()): Promise<number> {
+    let devices: string[];
+    try {
+      devices = await readdir(this.opts.devicesRoot);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const d of devices) {
+      if (deviceNameProblem(d)) continue;
+      removed += await sweepTmp(tmpPath(this.opts.devicesRoot, d), { maxAgeMs, now });
+    }
+    return removed;
+  }
+}

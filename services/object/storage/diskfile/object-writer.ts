@@ -1,0 +1,143 @@
+/**
+ * Streams one upload into a temp file and, on commit, installs it as `<ts>.data` (+ `.meta.json`).
+ *
+ * The body goes to `tmp/<id>` while its MD5 is computed incrementally, so memory stays at one
+ * write batch (`FLUSH_BYTES`) whatever the object size. Nothing is visible under `objects/` until
+ * commit() has checked the length and ETag and the file is synced; an abort (client gone, ETag
+ * mismatch, older timestamp) removes the temp files, so a failed upload leaves no trace.
+ */
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
+import type { HeaderBag } from '../../common/object-headers';
+import type { Timestamp } from '../../common/timestamp';
+import type { DataMetadataFile } from './object-metadata';
+import { asStorageError, StorageError } from './storage-error';
+import { writeNewFile } from './durable-fs';
+
+/** Chunks are gathered up to this size and written with one writev (fewer syscalls). */
+const FLUSH_BYTES = 1 << 20;
+
+export interface CommitRequest {
+  contentType: string;
+  /** Stored headers: user metadata, allowed headers, system metadata. */
+  headers: HeaderBag;
+  /** The body's length the client announced (Content-Length), when it did. */
+  expectedLength?: number;
+  /** The MD5 the client announced (ETag header), lower-case hex, when it did. */
+  expectedEtag?: string;
+}
+
+/** Moves committed temp files into the hash directory (DiskFile does it under its lock). */
+export type Installer = (tmpData: string, tmpMeta: string) => Promise<void>;
+
+export class ObjectWriter {
+  private readonly md5 = createHash('md5');
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private size = 0;
+  private closed = false;
+  private fhOpen = true;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly tmpData: string,
+    readonly name: string,
+    readonly timestamp: Timestamp,
+    private readonly fsync: boolean,
+    private readonly install: Installer,
+  ) {}
+
+  /** Bytes received so far. */
+  get bytesWritten(): number {
+    return this.size;
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.closed) throw new StorageError('WRITER_CLOSED', 'write after commit or abort');
+    this.md5.update(chunk);
+    this.size += chunk.length;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const bufs = this.pending;
+    const total = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    try {
+      let { bytesWritten } = await this.fh.writev(bufs);
+      // A short write is legal; finish the rest from where it stopped.
+      if (bytesWritten < total) {
+        const all = Buffer.concat(bufs);
+        while (bytesWritten < total) bytesWritten += (await this.fh.write(all, bytesWritten, total - bytesWritten)).bytesWritten;
+      }
+    } catch (err) {
+      throw asStorageError(err);
+    }
+  }
+
+  /**
+   * Verifies the body against what the client announced, then makes it the object's newest
+   * version. Throws LENGTH_MISMATCH, ETAG_MISMATCH or CONFLICT (a newer write is on disk); in
+   * every failure the temp files are gone.
+   */
+  async commit(req: CommitRequest): Promise<DataMetadataFile> {
+    if (this.closed) throw new StorageError('WRITER_CLOSED', 'commit after commit or abort');
+    this.closed = true;
+    const tmpMeta = `${this.tmpData}.meta.json`;
+    try {
+      await this.flush();
+      if (this.fsync) await this.fh.sync();
+      await this.closeFile();
+      if (req.expectedLength !== undefined && req.expectedLength !== this.size) {
+        throw new StorageError('LENGTH_MISMATCH', `received ${this.size} bytes, expected ${req.expectedLength}`);
+      }
+      const etag = this.md5.digest('hex');
+      if (req.expectedEtag !== undefined && req.expectedEtag !== etag) {
+        throw new StorageError('ETAG_MISMATCH', `body MD5 ${etag} does not match ETag ${req.expectedEtag}`);
+      }
+      const meta: DataMetadataFile = {
+        version: 1,
+        name: this.name,
+        timestamp: this.timestamp.internal,
+        contentLength: this.size,
+        etag,
+        contentType: req.contentType,
+        headers: req.headers,
+      };
+      await writeNewFile(tmpMeta, JSON.stringify(meta), this.fsync);
+      await this.install(this.tmpData, tmpMeta);
+      return meta;
+    } catch (err) {
+      await this.removeTemp(tmpMeta);
+      throw asStorageError(err);
+    }
+  }
+
+  /** Drops the upload. Safe to call at any time, more than once, and after a failed commit. */
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = [];
+    await this.removeTemp(`${this.tmpData}.meta.json`);
+  }
+
+  private async closeFile(): Promise<void> {
+    if (!this.fhOpen) return;
+    this.fhOpen = false;
+    await this.fh.close();
+  }
+
+  private async removeTemp(tmpMeta: string): Promise<void> {
+    await this.closeFile().catch(() => undefined);
+    for (const f of [this.tmpData, tmpMeta]) {
+      await unlink(f).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * An object opened for reading: its metadata and an open file handle on its `.data`.
+ *
+ * The handle is opened before anything is sent, so a concurrent overwrite that removes the file
+ * cannot cut a response short (the bytes stay readable through the open handle).
+ *
+ * The body is copied to the destination through two reused buffers: one is read from the file
+ * while the other is being written, so a transfer of any size allocates two buffers and leaves
+ * no per-chunk garbage behind (fs.ReadStream allocates a new buffer per read, which on a busy
+ * server keeps tens of MB of dead buffers around until V8 collects them).
+ *
+ * Whole-object reads are checked against the stored MD5 as they go, and the last chunk is only
+ * written after the check passed: on a mismatch the copy fails instead of completing, so the
+ * reader never receives a complete-looking corrupt body, and the object is quarantined (the
+ * replicator then restores a good copy from another replica). Range reads are not checked.
+ */
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import type { ObjectMetadata } from './object-metadata';
+
+const COPY_CHUNK = 256 * 1024;
+
+/** An inclusive byte range [start, end] within the object. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export class ChecksumError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChecksumError';
+  }
+}
+
+/** The destination went away (client disconnected) before the copy finished. */
+export class DestinationClosedError extends Error {
+  constructor() {
+    super('destination closed before the body was sent');
+    this.name = 'DestinationClosedError';
+  }
+}
+
+export class OpenObject {
+  private open = true;
+
+  constructor(
+    readonly metadata: ObjectMetadata,
+    private readonly fh: FileHandle,
+    /** Called when a full read finds the bytes do not match the stored MD5. */
+    private readonly onCorrupt: (reason: string) => void,
+  ) {}
+
+  /**
+   * Writes the body, or a byte range of it, to `dest` (which is not ended), honouring
+   * backpressure, then closes the file. Rejects with ChecksumError on corruption (nothing past
+   * the last good chunk was written) or DestinationClosedError when `dest` went away.
+   */
+  async copyTo(dest: Writable, range?: ByteRange): Promise<number> {
+    if (!this.open) throw new Error('OpenObject.copyTo: already used or closed');
+    const size = this.metadata.contentLength;
+    const start = range?.start ?? 0;
+    const end = range?.end ?? size - 1;
+    const md5 = range ? undefined : createHash('md5');
+    const len = Math.min(COPY_CHUNK, Math.max(1, end - start + 1));
+    const buffers = [Buffer.allocUnsafeSlow(len), Buffer.allocUnsafeSlow(len)];
+    let inflight: Promise<void> = Promise.resolve();
+    let pos = start;
+    let sent = 0;
+    try {
+      for (let k = 0; pos <= end; k ^= 1) {
+        // buffers[k] was last used by the write before the one in flight, which has completed.
+        const { bytesRead } = await this.fh.read(buffers[k], 0, Math.min(len, end - pos + 1), pos);
+        if (bytesRead === 0) throw this.corrupt(`file ended at byte ${pos} of ${size}`);
+        const chunk = buffers[k].subarray(0, bytesRead);
+        pos += bytesRead;
+        if (md5) {
+          md5.update(chunk);
+          if (pos > end) {
+            const got = md5.digest('hex');
+            if (got !== this.metadata.etag) throw this.corrupt(`read MD5 ${got}; metadata says ${this.metadata.etag}`);
+          }
+        }
+        await inflight;
+        inflight = writeChunk(dest, chunk);
+        // Awaited on the next turn; until then a failed write must not count as unhandled.
+        inflight.catch(() => undefined);
+        sent += bytesRead;
+      }
+      // An empty body never enters the loop; its MD5 is still checked.
+      if (md5 && size === 0 && md5.digest('hex') !== this.metadata.etag) throw this.corrupt(`empty file; metadata says MD5 ${this.metadata.etag}`);
+      await inflight;
+      return sent;
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Releases the file handle (also when the body is not sent: HEAD, 304, 412, 416). */
+  async close(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    await this.fh.close();
+  }
+
+  private corrupt(reason: string): ChecksumError {
+    this.onCorrupt(reason);
+    return new ChecksumError(reason);
+  }
+}
+
+/** Resolves once `dest` has taken the chunk (flushed, or buffered below its high-water mark). */
+function writeChunk(dest: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (dest.destroyed || dest.writableEnded) return reject(new DestinationClosedError());
+    const onClose = (): void => reject(new DestinationClosedError());
+    dest.once('close', onClose);
+    dest.write(chunk, (err) => {
+      dest.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    });
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * Per-partition suffix hashes for the replicator (Swift's `hashes.pkl` + `hashes.invalid`).
+ *
+ * `objects/<partition>/hashes.json` maps each suffix directory to the MD5 of the live file names
+ * under it (`<hash>/<file>` lines, sorted). Two replicas of a partition hold the same objects
+ * exactly when their maps are equal, so the replicator compares maps and only walks suffixes that
+ * differ.
+ *
+ * Recomputing a suffix means listing all its hash directories, so writers do not do it: they
+ * append the suffix to `hashes.invalid` (a few bytes, no read-modify-write of the JSON), and
+ * `get()` folds the invalid suffixes in, recomputes them and rewrites `hashes.json` atomically.
+ * Writers invalidate both before their rename (so a crash right after it still leaves the suffix
+ * marked) and after it (so a `get()` that consumed the first mark while the rename was pending
+ * does not keep a stale hash).
+ *
+ * Only the storage server process that owns the device touches these files; appends and the
+ * consolidation are serialized by its per-partition lock. Workers in other processes ask the
+ * storage server rather than reading them.
+ */
+import { createHash } from 'node:crypto';
+import { appendFile, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { KeyedMutex } from './keyed-mutex';
+import { classifyFiles } from './ondisk-files';
+import { HASHES_FILE, HASHES_INVALID_FILE } from './layout';
+
+const SUFFIX = /^[0-9a-f]{3}$/;
+
+export type SuffixHashes = Record<string, string>;
+
+export class PartitionHashes {
+  constructor(
+    private readonly locks: KeyedMutex,
+    /** `objects/<partition>` of one device. */
+    readonly dir: string,
+    private readonly newId: () => string,
+  ) {}
+
+  private get lockKey(): string {
+    return `hashes:${this.dir}`;
+  }
+
+  /** Marks a suffix as changed; its hash is recomputed by the next get(). */
+  async invalidate(suffix: string): Promise<void> {
+    await this.locks.run(this.lockKey, () => appendFile(path.join(this.dir, HASHES_INVALID_FILE), `${suffix}\n`));
+  }
+
+  /**
+   * The current suffix → hash map. Recomputes invalidated suffixes, the ones in `recalculate`, and
+   * everything when `hashes.json` is missing or unreadable. A partition that does not exist has no
+   * suffixes (and is not created).
+   */
+  async get(recalculate: readonly string[] = []): Promise<SuffixHashes> {
+    return this.locks.run(this.lockKey, async () => {
+      let suffixDirs: string[];
+      try {
+        suffixDirs = (await readdir(this.dir)).filter((n) => SUFFIX.test(n));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+        throw err;
+      }
+      const stored = await this.readStored();
+      const hashes: SuffixHashes = stored ?? {};
+      const invalid = await this.readInvalid();
+      const todo = new Set([...invalid, ...recalculate.filter((s) => SUFFIX.test(s)), ...(stored ? [] : suffixDirs)]);
+      for (const suffix of todo) {
+        const h = await hashSuffixDir(path.join(this.dir, suffix));
+        if (h === undefined) delete hashes[suffix];
+        else hashes[suffix] = h;
+      }
+      if (todo.size > 0 || !stored) {
+        const tmp = path.join(this.dir, `${HASHES_FILE}.${this.newId()}.tmp`);
+        await writeFile(tmp, JSON.stringify(sortedKeys(hashes)));
+        await rename(tmp, path.join(this.dir, HASHES_FILE));
+      }
+      // Only after hashes.json holds the recomputed values: a crash before this re-does the work.
+      if (invalid.length > 0) await writeFile(path.join(this.dir, HASHES_INVALID_FILE), '');
+      return hashes;
+    });
+  }
+
+  private async readStored(): Promise<SuffixHashes | undefined> {
+    let text: string;
+    try {
+      text = await readFile(path.join(this.dir, HASHES_FILE), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const v: unknown = JSON.parse(text);
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+      const out: SuffixHashes = {};
+      for (const [k, h] of Object.entries(v)) {
+        if (!SUFFIX.test(k) || typeof h !== 'string') return undefined;
+        out[k] = h;
+      }
+      return out;
+    } catch {
+      // A damaged hashes.json only costs a full recompute.
+      return undefined;
+    }
+  }
+
+  private async readInvalid(): Promise<string[]> {
+    try {
+      const text = await readFile(path.join(this.dir, HASHES_INVALID_FILE), 'utf8');
+      return [...new Set(text.split('\n').filter((s) => SUFFIX.test(s)))];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+}
+
+function sortedKeys(h: SuffixHashes): SuffixHashes {
+  const out: SuffixHashes = {};
+  for (const k of Object.keys(h).sort()) out[k] = h[k];
+  return out;
+}
+
+/** MD5 of the live files under a suffix directory, or undefined when it holds none. */
+export async function hashSuffixDir(suffixDir: string): Promise<string | undefined> {
+  let hashDirs: string[];
+  try {
+    hashDirs = await readdir(suffixDir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+  const md5 = createHash('md5');
+  let hashedAny = false;
+  for (const h of hashDirs.sort()) {
+    let files: string[];
+    try {
+      files = await readdir(path.join(suffixDir, h));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      throw err;
+    }
+    for (const f of classifyFiles(files).live) {
+      md5.update(`${h}/${f}\n`);
+      hashedAny = true;
+    }
+  }
+  return hashedAny ? md5.digest('hex') : undefined;
+}

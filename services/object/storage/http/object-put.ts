@@ -1,0 +1,72 @@
+/**
+ * PUT /<device>/<partition>/<account>/<container>/<object>: store a new version.
+ *
+ * Checks that need no body come first (timestamp, content type, metadata limits, size, an
+ * already newer version on disk), before `100 Continue` is sent, so a refused upload costs the
+ * client no bytes. The body is then streamed to a temp file; only a complete body whose length
+ * and MD5 match what the client announced is committed. A client that goes away mid-body leaves
+ * nothing behind (499 in the log; there is nobody left to answer).
+ */
+import { metadataProblem } from '../../common/metadata-limits';
+import { storedHeadersFrom } from '../../common/object-headers';
+import { StorageError } from '../diskfile/storage-error';
+import type { ObjectWriter } from '../diskfile/object-writer';
+import type { HandlerContext, ObjectHandler } from './handler-context';
+import { CLIENT_DISCONNECT, HttpError } from './http-error';
+import { announcedEtag, contentLength, isChunked, requireTimestamp, singleHeader } from './request-headers';
+import { sendStatus } from './respond';
+
+export const handlePut: ObjectHandler = async (ctx, ref) => {
+  const { req } = ctx;
+  const timestamp = requireTimestamp(req);
+  const contentType = singleHeader(req, 'content-type');
+  if (!contentType) throw new HttpError(400, 'No content type');
+  const stored = storedHeadersFrom(req.headers);
+  const metaProblem = metadataProblem(stored.replaceable);
+  if (metaProblem) throw new HttpError(400, metaProblem);
+  const expectedLength = contentLength(req);
+  if (expectedLength === undefined && !isChunked(req)) throw new HttpError(411, 'Content-Length or chunked transfer encoding required');
+  if (expectedLength !== undefined && expectedLength > ctx.maxObjectSize) throw new HttpError(413, `object larger than ${ctx.maxObjectSize} bytes`);
+
+  const file = ctx.store.object(ref);
+  // Early refusal only saves the upload; the authoritative check runs again at commit.
+  const { winner } = await file.state();
+  if (winner && !timestamp.isNewerThan(winner.timestamp)) {
+    throw new StorageError('CONFLICT', `${timestamp.internal} is not newer than ${winner.timestamp.internal}`, winner.timestamp);
+  }
+  if (ctx.expectContinue) ctx.res.writeContinue();
+
+  const writer = await file.create(timestamp);
+  try {
+    await receiveBody(ctx, writer);
+    const meta = await writer.commit({
+      contentType,
+      headers: { ...stored.replaceable, ...stored.sys },
+      expectedLength,
+      expectedEtag: announcedEtag(req),
+    });
+    ctx.log.bytes = meta.contentLength;
+    sendStatus(ctx.res, 201, '', { ETag: `"${meta.etag}"`, 'X-Backend-Timestamp': timestamp.internal });
+  } catch (err) {
+    await writer.abort();
+    if (!(err instanceof StorageError && err.code === 'CONFLICT')) ctx.stats.uploadsAborted++;
+    throw err;
+  }
+};
+
+async function receiveBody(ctx: HandlerContext, writer: ObjectWriter): Promise<void> {
+  const { req } = ctx;
+  try {
+    for await (const chunk of req) {
+      const buf = chunk as Buffer;
+      if (writer.bytesWritten + buf.length > ctx.maxObjectSize) throw new HttpError(413, `object larger than ${ctx.maxObjectSize} bytes`);
+      ctx.stats.bytesReceived += buf.length;
+      await writer.write(buf);
+    }
+  } catch (err) {
+    if (err instanceof HttpError || err instanceof StorageError) throw err;
+    throw new HttpError(CLIENT_DISCONNECT, 'client disconnected mid-body');
+  }
+  // An aborted request may end the stream without an error; `complete` tells the difference.
+  if (!req.complete) throw new HttpError(CLIENT_DISCONNECT, 'client disconnected mid-body');
+}

@@ -1,0 +1,84 @@
+/**
+ * Turns one HTTP exchange into a handler call, and owns what every request shares: the
+ * transaction id (X-Trans-Id, taken from the proxy or made here), the 400/405/501/507 checks
+ * before any handler runs, the error → status mapping, stats and the request's log line.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../../runtime/log';
+import type { ObjectStore } from '../diskfile/object-store';
+import { errorResponse } from './error-response';
+import type { HandlerContext, ObjectHandler } from './handler-context';
+import { handleDelete } from './object-delete';
+import { handleGetOrHead } from './object-get';
+import { handlePost } from './object-post';
+import { handlePut } from './object-put';
+import { singleHeader } from './request-headers';
+import { sendStatus } from './respond';
+import { parseStoragePath } from './storage-path';
+import type { StorageStats } from './storage-stats';
+
+const HANDLERS: Record<string, ObjectHandler> = {
+  GET: handleGetOrHead,
+  HEAD: handleGetOrHead,
+  PUT: handlePut,
+  POST: handlePost,
+  DELETE: handleDelete,
+};
+const ALLOW = Object.keys(HANDLERS).join(', ');
+
+export interface RouterDeps {
+  store: ObjectStore;
+  stats: StorageStats;
+  logger: Logger;
+  maxObjectSize: number;
+}
+
+export function createRequestRouter(deps: RouterDeps): (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => void {
+  return (req, res, expectContinue) => {
+    const transId = singleHeader(req, 'x-trans-id')?.slice(0, 128) || `tx${randomUUID().replace(/-/g, '')}`;
+    res.setHeader('X-Trans-Id', transId);
+    const ctx: HandlerContext = { req, res, store: deps.store, stats: deps.stats, maxObjectSize: deps.maxObjectSize, expectContinue, transId, log: {} };
+    const started = process.hrtime.bigint();
+    let failedStatus: number | undefined;
+    res.on('close', () => {
+      // A response that never went out (client gone) is logged with the status we meant to send.
+      const status = res.headersSent ? res.statusCode : (failedStatus ?? 499);
+      deps.stats.countRequest(req.method ?? '?', status);
+      const fields = { method: req.method, path: req.url?.slice(0, 512), status, ms: Number(process.hrtime.bigint() - started) / 1e6, txId: transId, ...ctx.log };
+      if (status >= 500 || status === 499) deps.logger.warn('request', fields);
+      else deps.logger.info('request', fields);
+    });
+    route(ctx, deps).catch((err: unknown) => {
+      const e = errorResponse(err, transId);
+      failedStatus = e.status;
+      if (e.unexpected) deps.logger.error('request failed', { txId: transId, error: err });
+      if (res.headersSent) res.destroy();
+      else sendStatus(res, e.status, e.message, e.headers);
+    });
+  };
+}
+
+async function route(ctx: HandlerContext, deps: RouterDeps): Promise<void> {
+  const { req, res } = ctx;
+  const method = req.method ?? '';
+  const url = req.url ?? '/';
+  if (url === '/healthcheck' && (method === 'GET' || method === 'HEAD')) return sendStatus(res, 200, 'OK');
+  if (url === '/recon/stats' && method === 'GET') {
+    const body = JSON.stringify(deps.stats.snapshot());
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+  const handler = HANDLERS[method];
+  if (!handler) return sendStatus(res, 405, 'Method Not Allowed', { Allow: ALLOW });
+  const parsed = parseStoragePath(url);
+  if (!parsed.ok) return sendStatus(res, 400, parsed.problem);
+  const { device, partition, account, container, object } = parsed.path;
+  if (container === undefined || object === undefined) return sendStatus(res, 501, 'account and container requests are not served yet');
+  if (!(await ctx.store.deviceAvailable(device))) return sendStatus(res, 507, `${device} is not mounted`);
+  // PUT decides about 100 Continue itself, after its checks; the others have no body to wait for.
+  if (ctx.expectContinue && method !== 'PUT') res.writeContinue();
+  ctx.log.device = device;
+  await handler(ctx, { device, partition, account, container, object });
+}

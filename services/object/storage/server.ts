@@ -1,0 +1,77 @@
+/**
+ * The storage server: one HTTP/1.1 server per machine serving every device under `devicesRoot`
+ * (docs/object-storage.md). Internal only: it trusts its callers (the proxy and the workers), so
+ * it must listen on a private address.
+ *
+ * Connections are keep-alive (the proxy reuses them); there is no overall request deadline,
+ * since a 5 GiB upload may take minutes, only an idle timeout per socket (clientTimeoutMs) that
+ * drops a stalled client and with it its upload.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../runtime/log';
+import type { StorageConfig } from './config';
+import { ObjectStore } from './diskfile/object-store';
+import { createRequestRouter } from './http/request-router';
+import { StorageStats } from './http/storage-stats';
+
+/** Temp files untouched this long belong to no live upload (see diskfile/tmp-sweep.ts). */
+const STALE_TMP_MS = 10 * 60_000;
+/** In-flight requests get this long to finish on stop before their connections are cut. */
+const DRAIN_MS = 10_000;
+
+export interface RunningStorageServer {
+  port: number;
+  server: Server;
+  store: ObjectStore;
+  stats: StorageStats;
+  stop(): Promise<void>;
+}
+
+export async function startStorageServer(config: StorageConfig, logger: Logger): Promise<RunningStorageServer> {
+  const stats = new StorageStats();
+  const store = new ObjectStore({
+    devicesRoot: config.devicesRoot,
+    secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix },
+    fsync: config.fsync,
+    onQuarantine: (e) => {
+      stats.quarantined++;
+      logger.warn('object quarantined', { ...e });
+    },
+  });
+  const swept = await store.sweepTmp(STALE_TMP_MS);
+  if (swept > 0) logger.info('removed stale temp files', { count: swept });
+
+  const route = createRequestRouter({ store, stats, logger, maxObjectSize: config.maxObjectSize });
+  // Object metadata can be several KiB of headers; Node's default 16 KiB limit is too tight.
+  const server = createServer({ maxHeaderSize: 64 * 1024, keepAliveTimeout: config.keepAliveTimeoutMs, requestTimeout: 0 });
+  server.headersTimeout = Math.min(config.clientTimeoutMs, 60_000);
+  server.setTimeout(config.clientTimeoutMs);
+  server.on('request', (req, res) => route(req, res, false));
+  server.on('checkContinue', (req, res) => route(req, res, true));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code !== 'ECONNRESET' && socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const m = /^(.*):(\d+)$/.exec(config.listen);
+  const host = m ? m[1].replace(/^\[(.*)\]$/, '$1') : '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(m?.[2] ?? 0), host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info('storage server listening', { host, port, devicesRoot: config.devicesRoot, fsync: config.fsync });
+
+  const stop = async (): Promise<void> => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+    await closed;
+    clearTimeout(timer);
+  };
+  return { port, server, store, stats, stop };
+}

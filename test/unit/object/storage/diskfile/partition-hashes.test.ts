@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { ls, makeStore, put, T, type Fixture } from './store-fixture';
+
+describe('hashes.json (suffix hashes for the replicator)', () => {
+  let f: Fixture;
+  beforeEach(() => (f = makeStore(['sda', 'sdb'])));
+  afterEach(() => f.cleanup());
+
+  test('suffix → MD5 of the live file names under it', async () => {
+    const file = f.store.object(f.ref());
+    await put(file, '1700000000.00001', 'x');
+    const hashes = await f.store.partitionHashes('sda', '7').get();
+    const expected = createHash('md5')
+      .update(`${file.hash}/1700000000.00001.data\n${file.hash}/1700000000.00001.meta.json\n`)
+      .digest('hex');
+    expect(hashes).toEqual({ [file.suffix]: expected });
+    expect(JSON.parse(readFileSync(path.join(file.partitionDir, 'hashes.json'), 'utf8'))).toEqual(hashes);
+  });
+
+  test('writes invalidate their suffix; get() recomputes it and clears hashes.invalid', async () => {
+    const file = f.store.object(f.ref());
+    const ph = f.store.partitionHashes('sda', '7');
+    await put(file, '1700000000.00001', 'x');
+    const h1 = await ph.get();
+    expect(readFileSync(path.join(file.partitionDir, 'hashes.invalid'), 'utf8')).toBe('');
+    expect(await ph.get()).toEqual(h1);
+
+    await file.post(T('1700000000.00002'), { headers: { 'x-object-meta-a': '1' } });
+    expect(readFileSync(path.join(file.partitionDir, 'hashes.invalid'), 'utf8')).toContain(`${file.suffix}\n`);
+    const h2 = await ph.get();
+    expect(h2[file.suffix]).not.toBe(h1[file.suffix]);
+
+    await file.delete(T('1700000000.00003'));
+    const h3 = await ph.get();
+    expect(h3[file.suffix]).not.toBe(h2[file.suffix]);
+
+    await file.quarantine('test');
+    expect(await ph.get()).toEqual({});
+  });
+
+  test('a stale hashes.json is only corrected through invalidation (that is the contract writers keep)', async () => {
+    const file = f.store.object(f.ref());
+    const ph = f.store.partitionHashes('sda', '7');
+    await put(file, '1', 'x');
+    await ph.get();
+    writeFileSync(path.join(file.partitionDir, 'hashes.json'), JSON.stringify({ [file.suffix]: 'stale' }));
+    expect((await ph.get())[file.suffix]).toBe('stale');
+    expect((await ph.get([file.suffix]))[file.suffix]).not.toBe('stale');
+  });
+
+  test('a damaged hashes.json costs a full recompute', async () => {
+    const file = f.store.object(f.ref());
+    const ph = f.store.partitionHashes('sda', '7');
+    await put(file, '1', 'x');
+    const good = await ph.get();
+    writeFileSync(path.join(file.partitionDir, 'hashes.json'), '{oops');
+    expect(await ph.get()).toEqual(good);
+  });
+
+  test('replicas holding the same versions have equal hashes; a missing version shows', async () => {
+    for (const dev of ['sda', 'sdb']) {
+      await put(f.store.object(f.ref('one', dev)), '1700000000.00001', 'x');
+      await put(f.store.object(f.ref('two', dev)), '1700000000.00001', 'y');
+    }
+    const a = await f.store.partitionHashes('sda', '7').get();
+    expect(await f.store.partitionHashes('sdb', '7').get()).toEqual(a);
+    await put(f.store.object(f.ref('two', 'sdb')), '1700000000.00002', 'y2');
+    const b = await f.store.partitionHashes('sdb', '7').get();
+    const differing = Object.keys(a).filter((s) => a[s] !== b[s]);
+    expect(differing).toEqual([f.store.object(f.ref('two')).suffix]);
+  });
+
+  test('a partition that does not exist has no hashes and is not created', async () => {
+    expect(await f.store.partitionHashes('sda', '99').get()).toEqual({});
+    expect(ls(path.join(f.root, 'sda', 'objects'))).toEqual([]);
+  });
+});
+
+describe('tmp sweep', () => {
+  let f: Fixture;
+  beforeEach(() => (f = makeStore()));
+  afterEach(() => f.cleanup());
+
+  test('removes only temp files nobody wrote to for a while', async () => {
+    const tmp = path.join(f.root, 'sda', 'tmp');
+    mkdirSync(tmp);
+    writeFileSync(path.join(tmp, 'old'), 'x');
+    writeFileSync(path.join(tmp, 'fresh'), 'x');
+    const now = Date.now();
+    utimesSync(path.join(tmp, 'old'), new Date(now - 3_600_000), new Date(now - 3_600_000));
+    expect(await f.store.sweepTmp(600_000, now)).toBe(1);
+    expect(ls(tmp)).toEqual(['fresh']);
+  });
+});
