@@ -1,8 +1,10 @@
 /**
  * The Linux-bridge backend of the node agent: security groups in nftables (firewall/) and L2 in
- * the kernel through rtnetlink (l2/, kernel/). One reconcile observes both, plans, applies and
- * reads L2 back to decide port status. The firewall goes first, so a port never joins its bridge
- * before its anti-spoofing and security group chains exist.
+ * the kernel through rtnetlink (l2/, kernel/). One reconcile plans and applies the firewall, then
+ * observes L2, plans, applies and reads L2 back to decide port status. The firewall goes first, so
+ * a port never joins its bridge before its anti-spoofing and security group chains exist. The
+ * firewall plans against the state it installed last and reads nftables back only when asked to
+ * verify (the agent's resync timer, and after errors): see firewall/reconciler.ts.
  */
 import type { Backend, PortState, ReconcileResult } from '../agent/agent';
 import type { HostDesired } from '../agent/desired';
@@ -13,8 +15,7 @@ import { executeL2, observeL2 } from './l2/executor';
 import { describeAction } from './l2/describe';
 import { planL2, portStates } from './l2/planner';
 import { NftExecutor, enableBridgeNetfilter } from './firewall/nft';
-import { observeFirewall } from './firewall/observe';
-import { planFirewallChanges } from './firewall/planner';
+import { FirewallReconciler, nftKernel, type FirewallCounters } from './firewall/reconciler';
 
 export interface LinuxBridgeOptions {
   logger: Logger;
@@ -25,17 +26,21 @@ export interface LinuxBridgeOptions {
 export class LinuxBridgeBackend implements Backend {
   readonly agentType = 'linuxbridge';
   readonly capabilities = ['vxlan', 'flat', 'vlan', 'l2population', 'security_groups', 'anti_spoofing'];
-  /** Firewall plans by kind, for counters and tests asserting incrementality. */
-  readonly firewallCounters = { full: 0, chainsRewritten: 0, elementChanges: 0, applies: 0, failures: 0 };
-  private netfilterReady = false;
-  /** The firewall input last applied (or verified) successfully. */
-  private firewallApplied = '';
+  /** The firewall step, with the installed state it keeps between runs (firewall/reconciler.ts). */
+  private readonly firewall: FirewallReconciler;
 
   private constructor(
     private readonly rtnl: Rtnl,
-    private readonly nft: NftExecutor,
+    nft: NftExecutor,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.firewall = new FirewallReconciler({ kernel: nftKernel(nft), logger, prepare: () => enableBridgeNetfilter() });
+  }
+
+  /** Firewall work by kind (kernel reads, plans from the installed state, applies, ...), for logs and tests. */
+  get firewallCounters(): Readonly<FirewallCounters> {
+    return this.firewall.counters;
+  }
 
   static async open(opts: LinuxBridgeOptions): Promise<LinuxBridgeBackend> {
     return new LinuxBridgeBackend(new Rtnl(), opts.nft ?? new NftExecutor(), opts.logger);
@@ -59,41 +64,12 @@ export class LinuxBridgeBackend implements Backend {
     const failed = new Map<string, PortState>();
     let actions = 0;
 
-    // 1. Firewall. An empty host with no tables left over needs nothing (an idle node stays clean).
-    // Unchanged input since the last good apply, and no verification asked: nothing to re-read.
-    const firewallKey = JSON.stringify(desired.firewall);
-    if (!opts.verify && firewallKey === this.firewallApplied) return this.reconcileL2(desired, errors, failed, actions);
-    this.firewallApplied = '';
+    // 1. Firewall: against the installed state it keeps, or the kernel when asked to verify.
     try {
-      const observed = await observeFirewall((family, table) => this.nft.listTable(family, table));
-      if (desired.firewall.ports.length > 0 || observed.bridge || observed.inet) {
-        if (!this.netfilterReady && desired.firewall.ports.length > 0) {
-          await enableBridgeNetfilter();
-          this.netfilterReady = true;
-        }
-        const plan = planFirewallChanges(desired.firewall, observed);
-        for (const p of plan.problems) errors.push(`firewall: ${JSON.stringify(p)}`);
-        if (plan.script) {
-          try {
-            await this.nft.apply(plan.script);
-          } catch (err) {
-            // An incremental plan can trip over state it did not expect (someone edited the
-            // tables between observe and apply): rebuild both tables in one transaction.
-            this.logger.warn('incremental firewall update failed; replacing the tables', { error: (err as Error).message });
-            const full = planFirewallChanges(desired.firewall, await observeFirewall((family, table) => this.nft.listTable(family, table)), { full: true });
-            if (full.script) await this.nft.apply(full.script);
-          }
-          actions++;
-          this.firewallCounters.applies++;
-          this.firewallCounters.full += plan.summary.full.length;
-          this.firewallCounters.chainsRewritten += plan.summary.chainsRewritten.length;
-          this.firewallCounters.elementChanges += plan.summary.elementsAdded + plan.summary.elementsDeleted;
-          this.logger.debug('firewall applied', { summary: plan.summary });
-        }
-      }
-      this.firewallApplied = firewallKey;
+      const fw = await this.firewall.reconcile(desired.firewall, opts);
+      for (const p of fw.problems) errors.push(`firewall: ${JSON.stringify(p)}`);
+      if (fw.applied) actions++;
     } catch (err) {
-      this.firewallCounters.failures++;
       const msg = `security groups could not be applied: ${(err as Error).message}`;
       errors.push(msg);
       for (const p of desired.firewall.ports) failed.set(p.portId, { state: 'ERROR', reason: msg });

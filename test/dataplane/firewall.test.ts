@@ -9,6 +9,9 @@
  */
 import type { FirewallDesired, FirewallGroup, FirewallRule } from '../../dataplane/linuxbridge/firewall/model';
 import { egressChain, ingressChain } from '../../dataplane/linuxbridge/firewall/naming';
+import { planFirewall } from '../../dataplane/linuxbridge/firewall/planner';
+import { FirewallReconciler, nftKernel } from '../../dataplane/linuxbridge/firewall/reconciler';
+import type { Logger } from '../../services/runtime/log';
 import { describeIfCapable } from './harness/capabilities';
 import { ip, RunScope, sweepStale } from './harness/netns';
 import { canPing, openTcpSession, tcpConnect, tcpServe } from './harness/traffic';
@@ -23,6 +26,8 @@ function rule(direction: 'ingress' | 'egress', ethertype: 'IPv4' | 'IPv6', proto
 function group(id: string, rules: FirewallRule[], members: string[] = []): FirewallGroup {
   return { id, stateful: true, rules, members: { v4: members, v6: [] } };
 }
+
+const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
 
 /** Negative checks wait this long for a reply that must not come. */
 const DENY_MS = 1500;
@@ -317,6 +322,39 @@ describeIfCapable(
       expect(rebuilt.summary.full).toEqual(['inet']);
       expect(await canPing(ns('a1'), addr('a2'))).toBe(true);
       expect(await tcpConnect(ns('a1'), addr('a2'), 5002, { timeoutMs: DENY_MS })).toBe(false);
+    }, 30_000);
+
+    test("the agent's reconciler: changes planned from its installed state match the kernel; verify repairs drift; a refused script is rebuilt", async () => {
+      const fw = new FirewallReconciler({ kernel: nftKernel(lab.nft), logger: quiet });
+      expect(await fw.reconcile(desired, { verify: true })).toMatchObject({ basis: 'kernel', applied: false });
+
+      // A change without verification: no kernel read, and the kernel ends where a plan against it would.
+      port('a2').securityGroupIds = ['sg-base', 'sg-icmp', 'sg-tcp', 'sg-udp'];
+      expect(await fw.reconcile(desired, { verify: false })).toMatchObject({ basis: 'installed', applied: true });
+      expect(fw.counters).toMatchObject({ observes: 1, plansFromInstalled: 1, full: 0, chainsRewritten: 1 });
+      expect(planFirewall(desired, await lab.observe())).toBeNull();
+
+      // Drift is invisible to the installed state until a verifying run (the agent's resync) reads the kernel.
+      const tap = port('a2').tap;
+      await lab.nftCommand(['flush', 'chain', 'inet', 'weft', ingressChain(tap)]);
+      expect(await fw.reconcile(desired, { verify: false })).toMatchObject({ basis: 'unchanged' });
+      expect(await tcpConnect(ns('a1'), addr('a2'), 5002)).toBe(true);
+      expect(await fw.reconcile(desired, { verify: true })).toMatchObject({ basis: 'kernel', applied: true });
+      expect(fw.counters).toMatchObject({ observes: 2, chainsRewritten: 2 });
+      expect(await tcpConnect(ns('a1'), addr('a2'), 5002, { timeoutMs: DENY_MS })).toBe(false);
+
+      // An element removed behind our back: deleting it again is refused, so both tables are rebuilt.
+      await lab.nftCommand(['delete', 'element', 'inet', 'weft', 'rg_sg-rg-clients_4', `{ ${addr('a4')} }`]);
+      g('sg-rg-clients').members.v4 = [];
+      expect(await fw.reconcile(desired, { verify: false })).toMatchObject({ basis: 'installed', applied: true });
+      expect(fw.counters).toMatchObject({ rebuilds: 1, observes: 3, full: 2, failures: 0 });
+      expect(planFirewall(desired, await lab.observe())).toBeNull();
+
+      g('sg-rg-clients').members.v4 = [addr('a4')];
+      port('a2').securityGroupIds = ['sg-base', 'sg-icmp', 'sg-tcp'];
+      expect(await fw.reconcile(desired, { verify: false })).toMatchObject({ basis: 'installed', applied: true });
+      expect(planFirewall(desired, await lab.observe())).toBeNull();
+      expect(await tcpConnect(ns('a4'), addr('a3'), 5003)).toBe(true);
     }, 30_000);
   },
   ['ip', 'nft', 'ping'],

@@ -72,9 +72,9 @@ async function createBound(cloud: Cloud, projectId: string, net: Network, host: 
 /** Host-side devices for ports without instances: veth pairs whose other end stays in the host. */
 async function plugBare(host: HostHandle, ports: Port[], mtu: number): Promise<void> {
   const lines: string[] = [];
-  ports.forEach((p, i) => {
+  ports.forEach((p) => {
     const tap = p.binding!.vifDetails.tap_name;
-    const peer = `bp${i}-${p.id.slice(0, 6)}`.slice(0, 15);
+    const peer = `bp${p.id.slice(0, 11)}`;
     lines.push(`link add ${tap} mtu ${mtu} type veth peer name ${peer} mtu ${mtu} address ${p.macAddress}`, `link set ${peer} up`, `link set ${tap} up`);
   });
   const { spawnSync } = await import('node:child_process');

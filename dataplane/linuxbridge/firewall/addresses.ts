@@ -64,15 +64,26 @@ function lastOf(p: Prefix): bigint {
  */
 export function canonicalPrefixes(texts: readonly string[], version: IpVersion): string[] {
   const parsed = texts.map((t) => parsePrefix(t, version)).filter((p): p is Prefix => p !== null);
+  return canonicalBlocks(parsed.map((prefix) => ({ prefix }))).map((b) => formatPrefix(b.prefix));
+}
+
+/**
+ * canonicalPrefixes on prefixes parsed already (one version), each carried with whatever the
+ * caller keeps beside it: sorted, with those covered by another dropped. Items are returned as
+ * given, so a caller that parses and formats each address once (render-memo.ts) pays only for
+ * sorting when a list changes.
+ */
+export function canonicalBlocks<T extends { prefix: Prefix }>(blocks: readonly T[]): T[] {
   // Widest first among equal starts, so a covering block is kept and what it covers is dropped.
-  parsed.sort((a, b) => (a.network < b.network ? -1 : a.network > b.network ? 1 : a.len - b.len));
-  const out: Prefix[] = [];
-  for (const p of parsed) {
-    const prev = out[out.length - 1];
-    if (prev !== undefined && p.network <= lastOf(prev)) continue;
-    out.push(p);
+  const sorted = [...blocks].sort((a, b) => (a.prefix.network < b.prefix.network ? -1 : a.prefix.network > b.prefix.network ? 1 : a.prefix.len - b.prefix.len));
+  const out: T[] = [];
+  let end = -1n;
+  for (const b of sorted) {
+    if (out.length > 0 && b.prefix.network <= end) continue;
+    out.push(b);
+    end = lastOf(b.prefix);
   }
-  return out.map(formatPrefix);
+  return out;
 }
 
 /** The prefix as an inclusive range of 128-bit hex integers, for raw payload matches (ND targets). */

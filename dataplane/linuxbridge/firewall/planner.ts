@@ -1,6 +1,7 @@
 /**
  * desired × observed → the nft script that makes the kernel match, or null when it already does.
- * Pure; nft.ts applies the script, observe.ts produced the observation.
+ * Pure; nft.ts applies the script, observe.ts produced the observation — or installed.ts derived
+ * it from the plan applied last, which is what the kernel holds when nobody else touched it.
  *
  * Incremental by default, per table:
  * - a chain whose observed hash comment and rule count match the desired chain is left alone;
@@ -20,6 +21,7 @@ import { allocateIds, type FirewallIds } from './ids';
 import type { FirewallDesired } from './model';
 import type { ObservedChain, ObservedFirewall, ObservedSet, ObservedTable } from './observe';
 import { buildRuleset, type RenderProblem } from './render';
+import type { RenderMemo } from './render-memo';
 import {
   addChainCommand,
   addElementsCommand,
@@ -34,6 +36,7 @@ import {
   pushIf,
   type ChainSpec,
   type Family,
+  type Ruleset,
   type SetSpec,
   type TableSpec,
 } from './ruleset';
@@ -57,11 +60,15 @@ export interface FirewallPlan {
   summary: PlanSummary;
   ids: FirewallIds;
   problems: RenderProblem[];
+  /** The desired ruleset: what the kernel holds once `script` is applied (see installed.ts). */
+  ruleset: Ruleset;
 }
 
 export interface PlanOptions {
   /** Replace both tables regardless of what was observed. */
   full?: boolean;
+  /** Reuse the parts of the ruleset whose input did not change since the memo's last build. */
+  memo?: RenderMemo;
 }
 
 function emptySummary(): PlanSummary {
@@ -97,12 +104,18 @@ function needsRebuild(want: TableSpec, have: ObservedTable): boolean {
   return false;
 }
 
-/** Keys to delete (absent or with another value) and to add (missing or changed). */
+/**
+ * Keys to delete (absent or with another value), sorted, and to add (missing or changed), in the
+ * desired order. Sorting the deletions makes the script independent of the order the observation
+ * listed them in (the kernel's, or the installed state's).
+ */
 function elementDiff(want: SetSpec, have: ObservedSet | undefined): { remove: string[]; add: string[] } {
+  const remove: string[] = [];
+  const add: string[] = [];
   const current = have?.elements ?? new Map<string, string>();
-  const remove = [...current].filter(([k, v]) => want.elements.get(k) !== v).map(([k]) => k);
-  const add = [...want.elements].filter(([k, v]) => current.get(k) !== v).map(([k]) => k);
-  return { remove, add };
+  for (const [k, v] of current) if (want.elements.get(k) !== v) remove.push(k);
+  for (const [k, v] of want.elements) if (current.get(k) !== v) add.push(k);
+  return { remove: remove.sort(), add };
 }
 
 function planIncremental(want: TableSpec, have: ObservedTable, s: PlanSummary): string[] {
@@ -148,15 +161,15 @@ function planIncremental(want: TableSpec, have: ObservedTable, s: PlanSummary): 
   for (const chain of [...created, ...rewritten]) chainWork.push(...addRulesCommands(family, chain));
 
   const wantedChains = new Set(want.chains.map((c) => c.name));
-  for (const chain of have.chains.keys()) {
-    if (wantedChains.has(chain)) continue;
+  const staleChains = [...have.chains.keys()].filter((c) => !wantedChains.has(c)).sort();
+  for (const chain of staleChains) {
     staleFlushes.push(flushChainCommand(family, chain));
     chainDeletes.push(deleteChainCommand(family, chain));
     s.chainsDeleted.push(name(chain));
   }
   const wantedSets = new Set(want.sets.map((x) => x.name));
-  for (const set of have.sets.values()) {
-    if (wantedSets.has(set.name)) continue;
+  const staleSets = [...have.sets.values()].filter((x) => !wantedSets.has(x.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const set of staleSets) {
     setDeletes.push(deleteSetCommand(family, set.kind, set.name));
     s.setsDeleted.push(name(set.name));
   }
@@ -176,11 +189,11 @@ function planTable(want: TableSpec, have: ObservedTable | null, force: boolean, 
 /** The plan with its summary, ids and input problems (see the module comment). */
 export function planFirewallChanges(desired: FirewallDesired, observed: ObservedFirewall, options: PlanOptions = {}): FirewallPlan {
   const ids = allocateIds(desired, observed);
-  const { ruleset, problems } = buildRuleset(desired, ids);
+  const { ruleset, problems } = buildRuleset(desired, ids, options.memo);
   const summary = emptySummary();
   const force = options.full === true;
   const commands = [...planTable(ruleset.bridge, observed.bridge, force, summary), ...planTable(ruleset.inet, observed.inet, force, summary)];
-  return { script: commands.length === 0 ? null : commands.join('\n') + '\n', summary, ids, problems };
+  return { script: commands.length === 0 ? null : commands.join('\n') + '\n', summary, ids, problems, ruleset };
 }
 
 /** The nft script that brings the kernel to `desired`, or null when nothing needs doing. */

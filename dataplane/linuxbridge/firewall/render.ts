@@ -19,18 +19,18 @@
  *
  * Per port there are three small chains and a handful of set and map elements; everything the
  * ports share lives in shared chains and sets. That keeps a thousand-port table fast to load and
- * to list, and makes most changes (addresses, membership, statefulness) element diffs.
+ * to list, and makes most changes (addresses, membership, statefulness) element diffs. Each port's
+ * and group's share is rendered on its own (port-part.ts), so that render-memo.ts can reuse the
+ * shares whose input did not change; this file assembles them into the two tables.
  *
  * ARP never reaches the inet hooks, so ARP anti-spoofing lives in the bridge family. Ports with port
  * security off get no chains and no id: frames to or from them are judged only by the other end's
  * chains. l2_forward resets the mark of every bridged frame in the namespace: the agent's host
  * namespace is Weft's, and a stale mark would send a packet through the wrong port's rules.
  */
-import type { IpVersion } from '../../../controller/domain/ipam/address';
-import { canonicalPrefixes } from './addresses';
-import { ANTI_SPOOF_RULES, fromPortRules, portAddresses, spoofElements, type SpoofElements } from './anti-spoof';
+import { ANTI_SPOOF_RULES, type SpoofElements } from './anti-spoof';
 import { allocateIds, type FirewallIds } from './ids';
-import type { FirewallDesired, FirewallGroup, FirewallPort } from './model';
+import type { FirewallDesired } from './model';
 import {
   ANTI_SPOOF_CHAIN,
   EGRESS_COMMON_CHAIN,
@@ -52,16 +52,13 @@ import {
   STATEFUL_OUT_SET,
   ZONE_CHAIN,
   ZONES_MAP,
-  egressChain,
-  fromChain,
-  ingressChain,
   isSafeIfname,
-  remoteSetName,
 } from './naming';
 import { EMPTY_OBSERVED } from './observe';
+import type { RemoteSetRef } from './port-part';
+import { RenderMemo, type VersionedGroupPart } from './render-memo';
 import { fullTableCommands, type ChainSpec, type Ruleset, type SetSpec } from './ruleset';
-import { EGRESS_COMMON_RULES, ICMPV6_IN_TYPES, ICMPV6_OUT_TYPES, INGRESS_COMMON_RULES, SG_FORWARD_RULES, portSgRules } from './sg-chains';
-import { ruleMatch } from './sg-rules';
+import { EGRESS_COMMON_RULES, ICMPV6_IN_TYPES, ICMPV6_OUT_TYPES, INGRESS_COMMON_RULES, SG_FORWARD_RULES } from './sg-chains';
 
 /** Something in the input that could not be rendered as asked; the port is filtered more tightly instead. */
 export interface RenderProblem {
@@ -123,16 +120,27 @@ function setSpec(name: string, o: SetOptions): SetSpec {
 const map = (name: string, keyType: string, valueType: string, declaration: string, ifnameKey: boolean): SetSpec =>
   setSpec(name, { kind: 'map', declaration, keyType, valueType, ifnameKey });
 
-/** A port is stateless only when all its groups are known and stateless (the API forbids mixing). */
-function isStateful(port: FirewallPort, groups: Map<string, FirewallGroup>): boolean {
-  const own = port.securityGroupIds.map((id) => groups.get(id));
-  return own.length === 0 || own.some((g) => g === undefined || g.stateful);
-}
-
-/** Builds both tables for `desired`, with port ids and zones from `ids` (see allocateIds). */
-export function buildRuleset(desired: FirewallDesired, ids: FirewallIds): BuiltRuleset {
+/**
+ * Builds both tables for `desired`, with port ids and zones from `ids` (see allocateIds). With a
+ * `memo`, groups, ports and remote-group sets whose input did not change since the memo's last
+ * build are not rendered again (see render-memo.ts); without one, everything is rendered afresh.
+ * The result is the same either way.
+ */
+export function buildRuleset(desired: FirewallDesired, ids: FirewallIds, memo: RenderMemo = new RenderMemo()): BuiltRuleset {
+  memo.beginBuild();
   const problems: RenderProblem[] = [];
   const groups = new Map(desired.groups.map((g) => [g.id, g]));
+  const groupParts = new Map<string, VersionedGroupPart>();
+  const groupPart = (id: string): VersionedGroupPart | undefined => {
+    let part = groupParts.get(id);
+    if (part === undefined) {
+      const g = groups.get(id);
+      if (g === undefined) return undefined;
+      part = memo.group(g);
+      groupParts.set(id, part);
+    }
+    return part;
+  };
   const portIds = map(PORT_IDS_MAP, 'ifname', 'mark', 'type ifname : mark;', true);
   const fromPort = map(FROM_PORT_MAP, 'ifname', 'verdict', 'type ifname : verdict;', true);
   const spoof: Record<keyof SpoofElements, SetSpec> = {
@@ -142,6 +150,7 @@ export function buildRuleset(desired: FirewallDesired, ids: FirewallIds): BuiltR
     v6: setSpec(SPOOF_V6_SET, { declaration: 'type ifname . ether_addr . ipv6_addr;', keyType: 'ifname . ether_addr . ipv6_addr', interval: true, ifnameKey: true }),
     nd: setSpec(SPOOF_ND_SET, { declaration: 'typeof iifname . @th,64,128;', keyType: 'ifname . integer', interval: true, ifnameKey: true }),
   };
+  const spoofKinds = Object.keys(spoof) as (keyof SpoofElements)[];
   const zones = map(ZONES_MAP, 'ifname', 'integer', 'typeof iifname : ct zone;', true);
   const egress = map(EGRESS_MAP, 'mark', 'verdict', 'type mark : verdict;', false);
   const ingress = map(INGRESS_MAP, 'mark', 'verdict', 'type mark : verdict;', false);
@@ -151,7 +160,7 @@ export function buildRuleset(desired: FirewallDesired, ids: FirewallIds): BuiltR
   const statefulIn = setSpec(STATEFUL_IN_SET, { declaration: 'type mark;', keyType: 'mark' });
   const bridgeChains: ChainSpec[] = [L2_FORWARD, ANTI_SPOOF];
   const inetChains: ChainSpec[] = [ZONE_PREROUTING, SG_FORWARD, EGRESS_COMMON, INGRESS_COMMON];
-  const remoteSets = new Map<string, { groupId: string; version: IpVersion }>();
+  const remoteSets = new Map<string, RemoteSetRef>();
 
   const seenTaps = new Set<string>();
   const ports = [...desired.ports].sort((a, b) => (a.tap < b.tap ? -1 : a.tap > b.tap ? 1 : 0));
@@ -173,47 +182,32 @@ export function buildRuleset(desired: FirewallDesired, ids: FirewallIds): BuiltR
     const id = ids.ports.get(port.tap);
     if (id === undefined) throw new Error(`no id allocated for port ${port.tap}`);
 
-    const elements = spoofElements(port.tap, portAddresses(port, problem));
-    for (const k of Object.keys(spoof) as (keyof SpoofElements)[]) for (const e of elements[k]) spoof[k].elements.set(e, '');
-
-    const matches = { ingress: [] as string[], egress: [] as string[] };
-    for (const groupId of port.securityGroupIds) {
-      const group = groups.get(groupId);
-      if (group === undefined) {
-        problem(`security group ${groupId} is unknown`);
-        continue;
-      }
-      for (const rule of group.rules) {
-        const m = ruleMatch(rule, (gid, version) => {
-          const name = remoteSetName(gid, version);
-          remoteSets.set(name, { groupId: gid, version });
-          return name;
-        });
-        if (m.ok) matches[rule.direction].push(m.match);
-        else problem(`security group ${groupId}: ${m.reason}`);
-      }
+    const part = memo.port(port, id, port.securityGroupIds.map(groupPart));
+    part.problems.forEach(problem);
+    for (const k of spoofKinds) for (const e of part.spoof[k]) spoof[k].elements.set(e, '');
+    for (const ref of part.remoteSets) remoteSets.set(ref.name, ref);
+    const { text } = part;
+    if (part.stateful) {
+      statefulOut.elements.set(text.senderMark, '');
+      statefulIn.elements.set(text.id, '');
     }
-    if (isStateful(port, groups)) {
-      statefulOut.elements.set(String(id * 0x10000), '');
-      statefulIn.elements.set(String(id), '');
-    }
-    bridgeChains.push({ name: fromChain(port.tap), rules: fromPortRules(id) });
-    inetChains.push({ name: egressChain(port.tap), rules: portSgRules('egress', matches.egress) });
-    inetChains.push({ name: ingressChain(port.tap), rules: portSgRules('ingress', matches.ingress) });
-    portIds.elements.set(port.tap, String(id));
-    fromPort.elements.set(port.tap, `jump ${fromChain(port.tap)}`);
-    egress.elements.set(String(id * 0x10000), `jump ${egressChain(port.tap)}`);
-    ingress.elements.set(String(id), `jump ${ingressChain(port.tap)}`);
+    bridgeChains.push(part.from);
+    inetChains.push(part.egress, part.ingress);
+    portIds.elements.set(port.tap, text.id);
+    fromPort.elements.set(port.tap, text.fromJump);
+    egress.elements.set(text.senderMark, text.egressJump);
+    ingress.elements.set(text.id, text.ingressJump);
   }
 
-  const rgSets = [...remoteSets.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([name, { groupId, version }]) => {
+  const rgSets = [...remoteSets.values()]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map(({ name, groupId, version }) => {
       const members = groups.get(groupId)?.members;
       const keyType = version === 4 ? 'ipv4_addr' : 'ipv6_addr';
-      const elements = canonicalPrefixes((version === 4 ? members?.v4 : members?.v6) ?? [], version).map((m): [string, string] => [m, '']);
+      const elements = memo.remoteElements(name, (version === 4 ? members?.v4 : members?.v6) ?? [], version).map((m): [string, string] => [m, '']);
       return setSpec(name, { declaration: `type ${keyType};`, keyType, interval: true, elements });
     });
+  memo.endBuild();
   return {
     ruleset: {
       bridge: { family: 'bridge', sets: [portIds, fromPort, ...Object.values(spoof)], chains: bridgeChains },

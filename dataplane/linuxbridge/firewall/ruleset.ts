@@ -59,12 +59,24 @@ export interface Ruleset {
   inet: TableSpec;
 }
 
-/** Content hash of a chain (hook and rules), 16 hex digits. */
+/** Hashes already computed, per chain object (ChainSpecs are never changed once built). */
+const hashes = new WeakMap<ChainSpec, string>();
+
+/**
+ * Content hash of a chain (hook and rules), 16 hex digits. Computed once per ChainSpec object, so
+ * a chain shared between builds (render-memo.ts) is not hashed again: a ChainSpec must not be
+ * changed after it was hashed.
+ */
 export function chainHash(chain: ChainSpec): string {
-  return createHash('sha256')
-    .update(JSON.stringify([chain.base ?? null, chain.rules]))
-    .digest('hex')
-    .slice(0, 16);
+  let hash = hashes.get(chain);
+  if (hash === undefined) {
+    hash = createHash('sha256')
+      .update(JSON.stringify([chain.base ?? null, chain.rules]))
+      .digest('hex')
+      .slice(0, 16);
+    hashes.set(chain, hash);
+  }
+  return hash;
 }
 
 const where = (family: Family): string => `${family} ${TABLE_NAME}`;
