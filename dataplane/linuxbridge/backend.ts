@@ -67,7 +67,10 @@ export class LinuxBridgeBackend implements Backend {
     // 1. Firewall: against the installed state it keeps, or the kernel when asked to verify.
     try {
       const fw = await this.firewall.reconcile(desired.firewall, opts);
-      for (const p of fw.problems) errors.push(`firewall: ${JSON.stringify(p)}`);
+      // Bad input (an address or rule the kernel cannot express) is the port's problem, not the
+      // host's: the port is filtered more tightly and reported ERROR with the reason; it does not
+      // count as a failed reconcile (which would make every next run re-read the kernel).
+      for (const p of fw.problems) failed.set(p.portId, { state: 'ERROR', reason: `security groups: ${p.reason}` });
       if (fw.applied) actions++;
     } catch (err) {
       const msg = `security groups could not be applied: ${(err as Error).message}`;
