@@ -14,7 +14,7 @@ export const REPO_ROOT = path.join(__dirname, '..', '..', '..');
 export const CONTROLLER_MAIN = path.join(REPO_ROOT, 'dist', 'controller', 'main.js');
 
 /** What the compiled controller needs at run time, relative to the repository root. */
-const SNAPSHOT_PARTS = ['dist/controller', 'dist/services', 'dist/proto', 'proto/weft', 'proto/google'];
+const SNAPSHOT_PARTS = ['dist/controller', 'dist/services', 'dist/dataplane', 'dist/proto', 'proto/weft', 'proto/google'];
 const SNAPSHOT_MARKERS = ['dist/controller/main.js', 'dist/controller/app.js', 'dist/proto/gen/weft/network/v1/network_service.js', 'proto/weft/network/v1/network_service.proto'];
 
 /**
