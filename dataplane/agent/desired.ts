@@ -48,6 +48,8 @@ function segmentOf(port: Port, net: Network, id: HostIdentity): SegmentSpec | st
     if (!id.tunnelIp) return 'this agent has no tunnel_ip for VXLAN networks';
     return { kind: 'vxlan', vni: segId };
   }
+  // A local network never leaves the host: a bridge with no uplink, so no mapping or tunnel IP needed.
+  if (kind === 'local') return { kind: 'local' };
   if (kind === 'flat' || kind === 'vlan') {
     const iface = id.bridgeMappings[physnet];
     if (!iface) return `no bridge mapping for physical network ${physnet || '(none)'}`;

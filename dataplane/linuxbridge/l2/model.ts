@@ -9,6 +9,8 @@ export type { ObservedFdbEntry, ObservedLink } from '../kernel/types';
 
 export type SegmentSpec =
   | { kind: 'vxlan'; vni: number }
+  /** A network that never leaves the host: a bridge with its taps and no uplink. */
+  | { kind: 'local' }
   | { kind: 'flat'; physicalInterface: string }
   | { kind: 'vlan'; physicalInterface: string; vlanId: number };
 
@@ -29,7 +31,7 @@ export interface RemoteVtep {
 export interface DesiredNetwork {
   networkId: string;
   bridge: string;
-  /** The network's MTU (for VXLAN, already net of VXLAN_OVERHEAD); applied to bridge, segment device and taps. */
+  /** The network's MTU (for VXLAN, already net of VXLAN_OVERHEAD); applied to bridge, segment device (if any) and taps. */
   mtu: number;
   segment: SegmentSpec;
   ports: DesiredPort[];

@@ -8,7 +8,8 @@
  * - the segment device enslaved to it: for VXLAN `vxlanName(vni)` (local = this host's tunnel IP,
  *   dstport 4789, learning off, no group/remote, MTU = network MTU, up); for VLAN the sub-interface
  *   `vlanName(nic, vid)` (MTU = network MTU, up); for flat the NIC itself (its MTU and admin state
- *   are the operator's: never changed);
+ *   are the operator's: never changed); for local (a network that never leaves the host) none —
+ *   the bridge carries only its taps;
  * - VXLAN FDB: one 00:00:00:00:00:00 entry per remote VTEP (flooding by head-end replication) and
  *   one entry per remote MAC (l2 population); nothing else;
  * - each port's tap enslaved, MTU = network MTU, up iff the port is admin-up. A tap that does not
@@ -59,7 +60,7 @@ function recreations(t: Targets, obs: ObservedIndex): Map<string, string> {
     if (n.problem) continue;
     const br = obs.link(n.net.bridge);
     if (br && br.kind !== 'bridge') out.set(n.net.bridge, `kind ${br.kind || 'none'}, want bridge`);
-    if (n.net.segment.kind === 'vxlan') {
+    if (n.net.segment.kind === 'vxlan' && n.segmentDevice !== null) {
       const vx = obs.link(n.segmentDevice);
       const why = vx && vxlanMismatch(vx, n.net.segment.vni, t.localIp);
       if (why) out.set(n.segmentDevice, why);
@@ -92,7 +93,7 @@ function teardown(t: Targets, obs: ObservedIndex, recreate: Map<string, string>)
   const owners = new Map<string, NetworkTarget>();
   for (const n of t.networks) if (!n.problem) owners.set(n.net.bridge, n);
   for (const n of owners.values()) {
-    if (n.net.segment.kind !== 'vxlan' || deleted.has(n.segmentDevice)) continue;
+    if (n.net.segment.kind !== 'vxlan' || n.segmentDevice === null || deleted.has(n.segmentDevice)) continue;
     const wanted = new Set(n.fdb.map((e) => fdbKey(e.mac, e.dst)));
     for (const e of obs.fdb(n.segmentDevice)) {
       if (!wanted.has(fdbKey(e.mac, e.dst))) out.push({ op: 'removeFdb', device: e.device, mac: e.mac, dst: e.dst, networkId: n.net.networkId });
@@ -124,23 +125,26 @@ function build(n: NetworkTarget, t: Targets, obs: ObservedIndex, recreate: Map<s
     if (!br.up) out.push({ op: 'setUp', name: bridge, up: true, ...own });
   }
 
+  // A local network has no segment device (and so no FDB): just the bridge and its taps.
   const dev = n.segmentDevice;
-  const seg = current(dev);
-  if (segment.kind === 'flat') attach(dev, seg, own);
-  else {
-    if (!seg) {
-      out.push(
-        segment.kind === 'vxlan'
-          ? { op: 'createVxlan', name: dev, vni: segment.vni, local: t.localIp, port: VXLAN_PORT, mtu, ...own }
-          : { op: 'createVlan', name: dev, parent: segment.physicalInterface, vlanId: segment.vlanId, mtu, ...own },
-      );
-    } else if (seg.mtu !== mtu) out.push({ op: 'setMtu', name: dev, mtu, ...own });
-    attach(dev, seg, own);
-    if (!seg?.up) out.push({ op: 'setUp', name: dev, up: true, ...own });
-  }
+  if (dev !== null && segment.kind !== 'local') {
+    const seg = current(dev);
+    if (segment.kind === 'flat') attach(dev, seg, own);
+    else {
+      if (!seg) {
+        out.push(
+          segment.kind === 'vxlan'
+            ? { op: 'createVxlan', name: dev, vni: segment.vni, local: t.localIp, port: VXLAN_PORT, mtu, ...own }
+            : { op: 'createVlan', name: dev, parent: segment.physicalInterface, vlanId: segment.vlanId, mtu, ...own },
+        );
+      } else if (seg.mtu !== mtu) out.push({ op: 'setMtu', name: dev, mtu, ...own });
+      attach(dev, seg, own);
+      if (!seg?.up) out.push({ op: 'setUp', name: dev, up: true, ...own });
+    }
 
-  const present = new Set((seg ? obs.fdb(dev) : []).map((e) => fdbKey(e.mac, e.dst)));
-  for (const e of n.fdb) if (!present.has(fdbKey(e.mac, e.dst))) out.push({ op: 'addFdb', device: dev, mac: e.mac, dst: e.dst, ...own });
+    const present = new Set((seg ? obs.fdb(dev) : []).map((e) => fdbKey(e.mac, e.dst)));
+    for (const e of n.fdb) if (!present.has(fdbKey(e.mac, e.dst))) out.push({ op: 'addFdb', device: dev, mac: e.mac, dst: e.dst, ...own });
+  }
 
   for (const { port, problem } of n.ports) {
     const tap = problem ? undefined : obs.link(port.tap);

@@ -32,8 +32,8 @@ export interface NetworkTarget {
   net: DesiredNetwork;
   /** Set when the network cannot be built; it is then frozen (see the file comment). */
   problem?: string;
-  /** The device that carries the segment: the VXLAN device, the VLAN sub-interface or the NIC. */
-  segmentDevice: string;
+  /** The device that carries the segment: the VXLAN device, the VLAN sub-interface or the NIC; null for a local network (no uplink). */
+  segmentDevice: string | null;
   ports: PortTarget[];
   /** VXLAN only: the flood entries (one per remote VTEP) then one entry per remote MAC. */
   fdb: FdbTarget[];
@@ -56,16 +56,18 @@ function byId<T>(key: (t: T) => string): (a: T, b: T) => number {
   return (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 }
 
-function segmentDeviceOf(net: DesiredNetwork): string {
+function segmentDeviceOf(net: DesiredNetwork): string | null {
   const s = net.segment;
+  if (s.kind === 'local') return null;
   if (s.kind === 'vxlan') return vxlanName(s.vni);
   if (s.kind === 'vlan') return vlanName(s.physicalInterface, s.vlanId);
   return s.physicalInterface;
 }
 
 /** Why the network's segment cannot be built on this host, if it cannot. */
-function segmentProblem(net: DesiredNetwork, localIp: string, obs: ObservedIndex, device: string): string | undefined {
+function segmentProblem(net: DesiredNetwork, localIp: string, obs: ObservedIndex, device: string | null): string | undefined {
   const s = net.segment;
+  if (s.kind === 'local') return undefined;
   if (s.kind === 'vxlan') {
     if (!Number.isInteger(s.vni) || s.vni < 1 || s.vni > 0xffffff) return `invalid VNI ${s.vni}`;
     if (!isIPv4(localIp)) return localIp ? `local tunnel address ${localIp} is not IPv4` : 'this host has no tunnel IP for VXLAN networks';
@@ -76,7 +78,7 @@ function segmentProblem(net: DesiredNetwork, localIp: string, obs: ObservedIndex
   if (isOurName(s.physicalInterface)) return `physical interface ${s.physicalInterface} is a device this agent manages`;
   if (s.kind === 'flat') return undefined;
   if (!Number.isInteger(s.vlanId) || s.vlanId < 1 || s.vlanId > 4094) return `invalid VLAN id ${s.vlanId}`;
-  const vlan = obs.link(device);
+  const vlan = device === null ? undefined : obs.link(device);
   // The VLAN device's name has no prefix of ours, so a mismatching one is never deleted: report it.
   if (vlan && (vlan.kind !== 'vlan' || vlan.vlan?.id !== s.vlanId || vlan.vlan.parentIndex !== nic.index)) {
     return `device ${device} exists but is not VLAN ${s.vlanId} on ${s.physicalInterface}`;
@@ -118,7 +120,7 @@ export function buildTargets(desired: DesiredL2, obs: ObservedIndex): Targets {
     const existing = obs.link(net.bridge);
     let problem =
       claim(net.bridge, owner) ??
-      claim(segmentDevice, owner) ??
+      (segmentDevice === null ? undefined : claim(segmentDevice, owner)) ??
       segmentProblem(net, desired.localIp, obs, segmentDevice);
     if (!problem && existing && existing.kind !== 'bridge' && !isOurName(net.bridge)) {
       problem = `device ${net.bridge} exists and is not a bridge`;
@@ -129,7 +131,7 @@ export function buildTargets(desired: DesiredL2, obs: ObservedIndex): Targets {
       ports.push(portProblem ? { port, problem: portProblem } : { port });
       if (!problem && !portProblem && obs.link(port.tap)) members.set(port.tap, net.bridge);
     }
-    if (!problem) members.set(segmentDevice, net.bridge);
+    if (!problem && segmentDevice !== null) members.set(segmentDevice, net.bridge);
     networks.push({ net, problem, segmentDevice, ports, fdb: problem ? [] : fdbTargets(net, desired.localIp) });
   }
   return { localIp: desired.localIp, networks, claimed, members };

@@ -73,6 +73,27 @@ describe('desiredState', () => {
     expect(d.unwirable.get('p03')).toMatch(/no bridge mapping for physical network physnet9/);
   });
 
+  test('local network: a bridge with no segment device, needing neither tunnel_ip nor a bridge mapping; no remotes', () => {
+    const ports = [port('p01', 'nl', 'h1', { mac: 'fa:16:3e:00:00:01' }), port('p02', 'nl', 'h2', { mac: 'fa:16:3e:00:00:02', vtep: '10.250.0.2' })];
+    const d = desiredState(view([net('nl', NetworkType.NETWORK_TYPE_LOCAL, 0, '', 0)], ports), { host: 'h1', tunnelIp: '', bridgeMappings: {} });
+    expect(d.unwirable.size).toBe(0);
+    expect(d.l2.networks).toEqual([
+      {
+        networkId: 'nl',
+        bridge: 'brqnl',
+        mtu: 1500,
+        segment: { kind: 'local' },
+        ports: [{ portId: 'p01', tap: 'tapp01', mac: 'fa:16:3e:00:00:01', adminUp: true }],
+        remotes: [],
+      },
+    ]);
+    // The type may also come from the binding's vif_details.
+    const bound = Port.fromPartial({ ...port('p03', 'nx', 'h1'), binding: { hostId: 'h1', vifType: 'bridge', vifDetails: { network_type: 'local', tap_name: 'tapp03' } } });
+    const d2 = desiredState(view([Network.fromPartial({ id: 'nx', mtu: 1400, segments: [] })], [bound]), H1);
+    expect(d2.unwirable.size).toBe(0);
+    expect(d2.l2.networks.map((n) => [n.segment, n.mtu])).toEqual([[{ kind: 'local' }, 1400]]);
+  });
+
   test('a vxlan port on an agent without tunnel_ip is unwirable', () => {
     const d = desiredState(view([net('n1', NetworkType.NETWORK_TYPE_VXLAN, 7)], [port('p01', 'n1', 'h1')]), { ...H1, tunnelIp: '' });
     expect(d.unwirable.get('p01')).toMatch(/tunnel_ip/);

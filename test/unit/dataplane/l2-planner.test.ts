@@ -329,6 +329,89 @@ describe('planL2 (flat and VLAN)', () => {
   });
 });
 
+describe('planL2 (local)', () => {
+  const local = (over: Partial<DesiredNetwork> = {}): DesiredNetwork =>
+    vxnet({ networkId: 'l1', bridge: bridgeName('l1'), mtu: 1500, segment: { kind: 'local' }, remotes: [], ...over });
+  const twoPorts = (): DesiredNetwork =>
+    local({ ports: [...local().ports, { portId: 'p2', tap: 'tapp2', mac: 'fa:16:3e:00:00:02', adminUp: true }] });
+
+  const cases: { name: string; taps: string[]; before: DesiredL2 | null; want: DesiredL2; actions: string[] }[] = [
+    {
+      name: 'empty host → a bridge with its taps; no segment device, no FDB',
+      taps: ['tapp1', 'tapp2'],
+      before: null,
+      want: desired(twoPorts()),
+      actions: ['createBridge brql1 mtu 1500', 'setUp brql1 up', 'setMaster tapp1 → brql1', 'setUp tapp1 up', 'setMaster tapp2 → brql1', 'setUp tapp2 up'],
+    },
+    {
+      name: 'converged → []',
+      taps: ['tapp1', 'tapp2'],
+      before: desired(twoPorts()),
+      want: desired(twoPorts()),
+      actions: [],
+    },
+    {
+      name: 'a local network next to a VXLAN one: only the VXLAN network gets a segment device and FDB',
+      taps: ['tapp1', 'tapp2'],
+      before: null,
+      want: { localIp: LOCAL, networks: [vxnet(), local({ ports: [{ portId: 'p2', tap: 'tapp2', mac: 'fa:16:3e:00:00:02', adminUp: true }] })] },
+      actions: ['createBridge brql1 mtu 1500', 'setUp brql1 up', 'setMaster tapp2 → brql1', 'setUp tapp2 up', ...FULL_N1],
+    },
+    {
+      name: 'local network removed → its bridge deleted; the taps stay',
+      taps: ['tapp1', 'tapp2'],
+      before: desired(twoPorts()),
+      want: desired(),
+      actions: ['deleteLink brql1 (no longer desired)'],
+    },
+    {
+      name: 'local network removed next to a VXLAN one that stays → only its bridge deleted',
+      taps: ['tapp1', 'tapp2'],
+      before: { localIp: LOCAL, networks: [vxnet(), local({ ports: [{ portId: 'p2', tap: 'tapp2', mac: 'fa:16:3e:00:00:02', adminUp: true }] })] },
+      want: desired(vxnet()),
+      actions: ['deleteLink brql1 (no longer desired)'],
+    },
+    {
+      name: 'no tunnel IP and no NIC are needed',
+      taps: ['tapp1'],
+      before: null,
+      want: { localIp: '', networks: [local()] },
+      actions: ['createBridge brql1 mtu 1500', 'setUp brql1 up', 'setMaster tapp1 → brql1', 'setUp tapp1 up'],
+    },
+  ];
+
+  test.each(cases)('$name', async ({ taps, before, want, actions }) => {
+    const sim = before ? await wired(before, taps) : host(taps);
+    expect(await converge(sim, want)).toEqual(actions);
+    for (const t of taps) expect(sim.link(t)).toBeDefined();
+    expect((await observeL2(sim)).links.filter((l) => l.kind === 'vxlan' && l.name !== 'vxlan-100')).toEqual([]);
+    const states = portStates(want, await observeL2(sim));
+    for (const n of want.networks) for (const p of n.ports) expect([p.portId, states.get(p.portId)]).toEqual([p.portId, { state: 'ACTIVE' }]);
+  });
+
+  test('the bridge carries exactly its taps', async () => {
+    const sim = host(['tapp1', 'tapp2']);
+    await converge(sim, desired(twoPorts()));
+    const br = sim.link('brql1')!;
+    const members = (await observeL2(sim)).links.filter((l) => l.masterIndex === br.index).map((l) => l.name);
+    expect(members.sort()).toEqual(['tapp1', 'tapp2']);
+    expect(sim.link('eth0')).toMatchObject({ masterIndex: null });
+  });
+
+  test('port states: DOWN while waiting for the tap or not enslaved, ACTIVE once enslaved and up', async () => {
+    const sim = host([]);
+    const d = desired(local());
+    expect(portStates(d, await observeL2(sim)).get('p1')).toEqual({ state: 'DOWN', reason: 'waiting for the device tapp1' });
+    await converge(sim, d);
+    sim.addLink({ name: 'tapp1', kind: 'tun' });
+    expect(portStates(d, await observeL2(sim)).get('p1')).toEqual({ state: 'DOWN', reason: 'not wired yet: setMaster tapp1 → brql1' });
+    await converge(sim, d);
+    expect(portStates(d, await observeL2(sim)).get('p1')).toEqual({ state: 'ACTIVE' });
+    sim.mutate('tapp1', { up: false });
+    expect(portStates(d, await observeL2(sim)).get('p1')).toEqual({ state: 'DOWN', reason: 'not wired yet: setUp tapp1 up' });
+  });
+});
+
 describe('claims and problems', () => {
   test('two networks with the same VNI: the first by id wins, the second is ERROR and untouched', async () => {
     const a = vxnet();
@@ -419,7 +502,7 @@ function randomDesired(rand: () => number): DesiredL2 {
   const n = Math.floor(rand() * 4);
   for (let i = 0; i < n; i++) {
     const id = `n${Math.floor(rand() * 6)}`;
-    const kind = pick(['vxlan', 'vxlan', 'vxlan', 'flat'] as const);
+    const kind = pick(['vxlan', 'vxlan', 'vxlan', 'flat', 'local'] as const);
     const ports = Array.from({ length: Math.floor(rand() * 4) }, () => {
       const p = `p${Math.floor(rand() * 8)}`;
       return { portId: p, tap: tapName(p), mac: `fa:16:3e:00:01:0${Math.floor(rand() * 8)}`, adminUp: rand() < 0.8 };
@@ -432,7 +515,8 @@ function randomDesired(rand: () => number): DesiredL2 {
       networkId: id,
       bridge: bridgeName(id),
       mtu: pick([1450, 1400, 1500]),
-      segment: kind === 'vxlan' ? { kind, vni: 100 + Math.floor(rand() * 5) } : { kind, physicalInterface: pick(['eth1', 'eth2']) },
+      segment:
+        kind === 'vxlan' ? { kind, vni: 100 + Math.floor(rand() * 5) } : kind === 'local' ? { kind } : { kind, physicalInterface: pick(['eth1', 'eth2']) },
       ports,
       remotes,
     });
@@ -453,6 +537,7 @@ describe('convergence (property-style, seeded)', () => {
       if (rand() < 0.3 && sim.link('vxlan-101')) sim.addRawFdb({ device: 'vxlan-101', mac: 'fa:16:3e:00:09:09', dst: '10.0.0.7' });
       if (rand() < 0.3 && sim.link('brqn1')) sim.mutate('brqn1', { mtu: 9000, up: false });
       const d = randomDesired(rand);
+      if (d.networks.some((n) => n.segment.kind === 'local' && n.ports.length > 0)) seen.set('localNetwork', (seen.get('localNetwork') ?? 0) + 1);
       const results = await executeL2(sim, await plan(sim, d));
       for (const r of results) {
         const key = r.action.op === 'setMaster' && r.action.master === null ? 'release' : r.action.op;
@@ -467,7 +552,7 @@ describe('convergence (property-style, seeded)', () => {
       }
     }
     // The generator must actually reach the interesting transitions, or this test proves little.
-    for (const op of ['createBridge', 'createVxlan', 'deleteLink', 'release', 'setMaster', 'setMtu', 'setUp', 'addFdb', 'removeFdb']) {
+    for (const op of ['createBridge', 'createVxlan', 'deleteLink', 'release', 'setMaster', 'setMtu', 'setUp', 'addFdb', 'removeFdb', 'localNetwork']) {
       expect([op, (seen.get(op) ?? 0) > 5]).toEqual([op, true]);
     }
   });
