@@ -3,7 +3,7 @@
  * test file calls `scenarioMatrix('<backend>')`. Every assertion is about real packets between
  * instance namespaces on different host namespaces, or about real kernel state.
  */
-import { Direction, Ethertype, PortStatus } from '../../../proto/gen/weft/network/v1/resources';
+import { Direction, Ethertype, NetworkType, PortStatus } from '../../../proto/gen/weft/network/v1/resources';
 import { describeIfCapable } from '../harness/capabilities';
 import { exec } from '../harness/proc';
 import { canPing, capture, continuousPing, openTcpSession, tcpConnect, tcpServe } from '../harness/traffic';
@@ -216,6 +216,19 @@ export function scenarioMatrix(backend: 'linuxbridge'): void {
       expect(await eventually(async () => (await exec(h2().ns, ['nft', 'list', 'table', 'inet', 'weft'])).stdout.includes('zone'), 5000)).toBe(true);
       expect(await canPing(a.ns, b.ip, { deadlineMs: 5000 })).toBe(true);
     }, 60_000);
+
+    test('a local network connects instances on one host and never leaves it', async () => {
+      const projectId = await cloud.ctl.projectId('p-local');
+      const net = await cloud.admin().createNetwork({ network: { name: 'local', projectId, segments: [{ networkType: NetworkType.NETWORK_TYPE_LOCAL }] } });
+      await cloud.admin().createSubnet({ subnet: { networkId: net.id, projectId, cidr: '10.95.0.0/24', ipVersion: 4 } });
+      const a = await cloud.boot('p-local', h1(), net);
+      const b = await cloud.boot('p-local', h1(), net);
+      expect(await canPing(a.ns, b.ip, { deadlineMs: 5000 })).toBe(true);
+      // No segment device: the bridge holds exactly the two taps.
+      const bridge = a.port.binding!.vifDetails.bridge_name;
+      const members = JSON.parse((await exec(h1().ns, ['ip', '-j', 'link', 'show', 'master', bridge])).stdout) as { ifname: string }[];
+      expect(members.map((m) => m.ifname).sort()).toEqual([a.port.binding!.vifDetails.tap_name, b.port.binding!.vifDetails.tap_name].sort());
+    });
 
     test('a port bound to a host without an agent is binding_failed with a reason', async () => {
       const { net } = await cloud.network('p-nohost', 'nohost', '10.90.0.0/24');
