@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../runtime/log';
 import type { StorageConfig } from './config';
+import { ContainerStore } from './container/container-store';
 import { ObjectStore } from './diskfile/object-store';
 import { createRequestRouter } from './http/request-router';
 import { StorageStats } from './http/storage-stats';
@@ -24,6 +25,7 @@ export interface RunningStorageServer {
   port: number;
   server: Server;
   store: ObjectStore;
+  containers: ContainerStore;
   stats: StorageStats;
   stop(): Promise<void>;
 }
@@ -42,7 +44,8 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
   const swept = await store.sweepTmp(STALE_TMP_MS);
   if (swept > 0) logger.info('removed stale temp files', { count: swept });
 
-  const route = createRequestRouter({ store, stats, logger, maxObjectSize: config.maxObjectSize });
+  const containers = new ContainerStore({ devicesRoot: config.devicesRoot, secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix }, fsync: config.fsync });
+  const route = createRequestRouter({ store, containers, stats, logger, maxObjectSize: config.maxObjectSize });
   // Object metadata can be several KiB of headers; Node's default 16 KiB limit is too tight.
   const server = createServer({ maxHeaderSize: 64 * 1024, keepAliveTimeout: config.keepAliveTimeoutMs, requestTimeout: 0 });
   server.headersTimeout = Math.min(config.clientTimeoutMs, 60_000);
@@ -72,6 +75,7 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
     const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
     await closed;
     clearTimeout(timer);
+    await containers.close();
   };
-  return { port, server, store, stats, stop };
+  return { port, server, store, containers, stats, stop };
 }

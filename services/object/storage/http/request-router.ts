@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../../runtime/log';
+import type { ContainerStore } from '../container/container-store';
+import { handleContainer, handleObjectRow } from '../container/container-http';
 import type { ObjectStore } from '../diskfile/object-store';
 import { errorResponse } from './error-response';
 import type { HandlerContext, ObjectHandler } from './handler-context';
@@ -29,6 +31,8 @@ const ALLOW = Object.keys(HANDLERS).join(', ');
 
 export interface RouterDeps {
   store: ObjectStore;
+  /** The container layer (container paths, and object paths with X-Backend-Storage-Layer: container). */
+  containers: ContainerStore;
   stats: StorageStats;
   logger: Logger;
   maxObjectSize: number;
@@ -75,8 +79,22 @@ async function route(ctx: HandlerContext, deps: RouterDeps): Promise<void> {
   const parsed = parseStoragePath(url);
   if (!parsed.ok) return sendStatus(res, 400, parsed.problem);
   const { device, partition, account, container, object } = parsed.path;
-  if (container === undefined || object === undefined) return sendStatus(res, 501, 'account and container requests are not served yet');
+  // Which layer: one process serves them all, so every container-layer request says so with
+  // X-Backend-Storage-Layer: container (docs/object-storage.md); without it, the object layer.
+  const layer = singleHeader(req, 'x-backend-storage-layer')?.trim().toLowerCase() || 'object';
+  if (layer !== 'object' && layer !== 'container' && layer !== 'account') return sendStatus(res, 400, `unknown X-Backend-Storage-Layer ${JSON.stringify(layer.slice(0, 32))}`);
+  if (layer === 'account' || container === undefined) return sendStatus(res, 501, 'account requests are not served yet');
+  if (layer === 'object' && object === undefined) return sendStatus(res, 501, 'the object layer serves object paths only (container requests need X-Backend-Storage-Layer: container)');
   if (!(await ctx.store.deviceAvailable(device))) return sendStatus(res, 507, `${device} is not mounted`);
+  if (layer === 'container') {
+    if (ctx.expectContinue) res.writeContinue();
+    ctx.log.device = device;
+    ctx.log.layer = 'container';
+    const x = { req, res, containers: deps.containers };
+    const ref = { device, account, container };
+    return object === undefined ? handleContainer(x, ref) : handleObjectRow(x, ref, object);
+  }
+  if (object === undefined) return sendStatus(res, 501, 'not an object path'); // (narrowing; checked above)
   // PUT decides about 100 Continue itself, after its checks; the others have no body to wait for.
   if (ctx.expectContinue && method !== 'PUT') res.writeContinue();
   ctx.log.device = device;

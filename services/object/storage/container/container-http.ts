@@ -1,0 +1,191 @@
+/**
+ * The container layer over HTTP (Swift's container server), on the same server as the objects.
+ * Every request to it carries `X-Backend-Storage-Layer: container` (the router picks the layer
+ * by that header, since the object paths are the same):
+ *
+ * - `/<device>/<partition>/<account>/<container>`: PUT (create; X-Timestamp; metadata in
+ *   X-Container-Meta-*, X-Container-Sysmeta-*, X-Container-Read/-Write), HEAD and GET (counts,
+ *   bytes, metadata; GET lists the objects as JSON: `prefix`, `delimiter`, `marker`,
+ *   `end_marker`, `limit` (default and maximum 10000), `reverse`), POST (metadata), DELETE (409
+ *   when not empty, 404 when absent or already deleted).
+ * - `/<device>/<partition>/<account>/<container>/<object>`: an object row update as the object servers send it, PUT (X-Timestamp, X-Size,
+ *   X-Etag, X-Content-Type) or DELETE (X-Timestamp). 201/204 when applied, 202 when an equal or
+ *   newer row is already held (nothing to do, not an error), 404 without a live container.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { metadataProblem } from '../../common/metadata-limits';
+import { USER_META_PREFIX, titleCaseHeader } from '../../common/object-headers';
+import { HttpError } from '../http/http-error';
+import { requireTimestamp, singleHeader } from '../http/request-headers';
+import { sendStatus, type Headers } from '../http/respond';
+import type { ContainerRef, ContainerStore } from './container-store';
+import { DEFAULT_LISTING_LIMIT, type ListingEntry, type ListingParams } from './listing';
+import { isDeleted, liveMetadata, type ContainerRecord, type ObjectRow } from './rows';
+
+export const CONTAINER_META_PREFIX = 'x-container-meta-';
+const SYSMETA_PREFIX = 'x-container-sysmeta-';
+const ACL_HEADERS = ['x-container-read', 'x-container-write'];
+
+export const CONTAINER_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
+export const ROW_METHODS = ['PUT', 'DELETE'];
+
+export interface ContainerExchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  containers: ContainerStore;
+}
+
+/** The container metadata a request carries (lower-case names; '' values remove items). */
+export function containerMetadataFrom(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(req.headers)) {
+    if (raw === undefined) continue;
+    const value = (Array.isArray(raw) ? raw.join(', ') : raw).trim();
+    if (name.startsWith(CONTAINER_META_PREFIX) || name.startsWith(SYSMETA_PREFIX) || ACL_HEADERS.includes(name)) out[name] = value;
+  }
+  // Swift's limits apply to user metadata, counted without the prefix, as for objects.
+  const user: Record<string, string> = {};
+  for (const [name, value] of Object.entries(out)) {
+    if (name.startsWith(CONTAINER_META_PREFIX)) user[USER_META_PREFIX + name.slice(CONTAINER_META_PREFIX.length)] = value;
+  }
+  const problem = metadataProblem(user);
+  if (problem) throw new HttpError(400, problem);
+  return out;
+}
+
+function recordHeaders(r: ContainerRecord): Headers {
+  const h: Headers = {
+    'X-Container-Object-Count': r.objectCount,
+    'X-Container-Bytes-Used': r.bytesUsed,
+    'X-Timestamp': r.created.slice(0, 16),
+    'X-Put-Timestamp': r.putTimestamp.slice(0, 16),
+    'X-Backend-Timestamp': r.created,
+    'X-Backend-Put-Timestamp': r.putTimestamp,
+    'X-Backend-Delete-Timestamp': r.deleteTimestamp || '0000000000.00000',
+  };
+  for (const [name, value] of Object.entries(liveMetadata(r.metadata))) h[titleCaseHeader(name)] = value;
+  return h;
+}
+
+/** Swift's listing `last_modified`: ISO 8601, UTC, microseconds, no zone suffix. */
+export function listingDate(internal: string): string {
+  const [whole, frac = '0'] = internal.slice(0, 16).split('.');
+  return `${new Date(Number(whole) * 1000).toISOString().slice(0, 19)}.${frac.padEnd(6, '0').slice(0, 6)}`;
+}
+
+/** Listing entries as Swift's JSON format (content types go back as the UTF-8 they came in). */
+export function listingJson(entries: ListingEntry[]): string {
+  return JSON.stringify(
+    entries.map((e) =>
+      e.kind === 'subdir'
+        ? { subdir: e.subdir }
+        : {
+            name: e.row.name,
+            hash: e.row.etag,
+            bytes: e.row.size,
+            content_type: Buffer.from(e.row.content_type, 'latin1').toString('utf8'),
+            last_modified: listingDate(e.row.timestamp),
+          },
+    ),
+  );
+}
+
+/** The listing query parameters; 400 for malformed values, 412 for a limit above the maximum. */
+export function listingParams(url: string): ListingParams {
+  const q = url.indexOf('?');
+  const query = new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
+  const text = (name: string): string | undefined => {
+    const v = query.get(name);
+    if (v === null) return undefined;
+    if (v.includes('\u0000')) throw new HttpError(400, `${name} holds a NUL character`);
+    if (v.includes('\ufffd')) throw new HttpError(400, `${name} is not valid UTF-8`);
+    return v;
+  };
+  let limit = DEFAULT_LISTING_LIMIT;
+  const rawLimit = query.get('limit');
+  if (rawLimit !== null) {
+    if (!/^\d{1,9}$/.test(rawLimit)) throw new HttpError(400, 'limit must be a non-negative integer');
+    limit = Number(rawLimit);
+    if (limit > DEFAULT_LISTING_LIMIT) throw new HttpError(412, `Maximum limit is ${DEFAULT_LISTING_LIMIT}`);
+  }
+  const delimiter = text('delimiter');
+  if (delimiter !== undefined && delimiter.length > 1) throw new HttpError(412, 'Bad delimiter');
+  const reverse = (query.get('reverse') ?? '').toLowerCase();
+  return {
+    prefix: text('prefix'),
+    delimiter: delimiter || undefined,
+    marker: text('marker'),
+    endMarker: text('end_marker'),
+    limit,
+    reverse: ['true', '1', 'yes', 'on', 't', 'y'].includes(reverse),
+  };
+}
+
+export async function handleContainer(x: ContainerExchange, ref: ContainerRef): Promise<void> {
+  const { req, res, containers } = x;
+  switch (req.method) {
+    case 'PUT': {
+      const timestamp = requireTimestamp(req);
+      const outcome = await containers.putContainer(ref, timestamp, containerMetadataFrom(req));
+      const status = outcome === 'created' ? 201 : outcome === 'accepted' ? 202 : 409;
+      return sendStatus(res, status, status === 409 ? 'Conflict: the container was deleted later' : '', { 'X-Backend-Timestamp': timestamp.internal });
+    }
+    case 'POST': {
+      const timestamp = requireTimestamp(req);
+      const ok = await containers.postContainer(ref, timestamp, containerMetadataFrom(req));
+      return sendStatus(res, ok ? 204 : 404, ok ? '' : 'Not Found');
+    }
+    case 'DELETE': {
+      const timestamp = requireTimestamp(req);
+      const outcome = await containers.deleteContainer(ref, timestamp);
+      if (outcome === 'deleted') return sendStatus(res, 204);
+      if (outcome === 'not_found') return sendStatus(res, 404, 'Not Found');
+      return sendStatus(res, 409, outcome === 'not_empty' ? 'Conflict: the container is not empty' : 'Conflict: the container was created later');
+    }
+    case 'HEAD':
+    case 'GET': {
+      const params = req.method === 'GET' ? listingParams(req.url ?? '') : undefined;
+      const rec = await containers.record(ref);
+      if (!rec || isDeleted(rec)) {
+        const h: Headers = rec ? { 'X-Backend-Delete-Timestamp': rec.deleteTimestamp } : {};
+        return sendStatus(res, 404, 'Not Found', h);
+      }
+      const headers = recordHeaders(rec);
+      if (!params) {
+        res.writeHead(204, { ...headers, 'Content-Length': 0 });
+        res.end();
+        return;
+      }
+      const body = listingJson(await containers.list(ref, params));
+      res.writeHead(200, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    default:
+      return sendStatus(res, 405, 'Method Not Allowed', { Allow: CONTAINER_METHODS.join(', ') });
+  }
+}
+
+function requiredHeader(req: IncomingMessage, name: string): string {
+  const v = singleHeader(req, name);
+  if (v === undefined) throw new HttpError(400, `Missing ${name} header`);
+  return v.trim();
+}
+
+export async function handleObjectRow(x: ContainerExchange, ref: ContainerRef, object: string): Promise<void> {
+  const { req, res, containers } = x;
+  if (!ROW_METHODS.includes(req.method ?? '')) return sendStatus(res, 405, 'Method Not Allowed', { Allow: ROW_METHODS.join(', ') });
+  const timestamp = requireTimestamp(req);
+  let row: ObjectRow;
+  if (req.method === 'PUT') {
+    const size = requiredHeader(req, 'x-size');
+    if (!/^\d{1,16}$/.test(size)) throw new HttpError(400, 'Invalid X-Size');
+    row = { name: object, timestamp: timestamp.internal, size: Number(size), etag: requiredHeader(req, 'x-etag').replace(/^"(.*)"$/, '$1'), content_type: requiredHeader(req, 'x-content-type'), deleted: false };
+  } else {
+    row = { name: object, timestamp: timestamp.internal, size: 0, etag: '', content_type: '', deleted: true };
+  }
+  const outcome = await containers.updateRow(ref, row);
+  if (outcome === 'no_container') return sendStatus(res, 404, 'Not Found');
+  if (outcome === 'stale') return sendStatus(res, 202, '', { 'X-Backend-Timestamp': timestamp.internal });
+  sendStatus(res, req.method === 'PUT' ? 201 : 204, '', { 'X-Backend-Timestamp': timestamp.internal });
+}

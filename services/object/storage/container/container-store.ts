@@ -1,0 +1,212 @@
+/**
+ * The container layer of one storage server: container records and object rows in one LevelDB
+ * per device (`<device>/db/`, opened on first use and kept open), keyed as in
+ * docs/object-storage.md:
+ *
+ *   c/<hash>/stat        → ContainerRecord (JSON)
+ *   c/<hash>/o/<name>    → ObjectRow without the name (JSON)
+ *
+ * where `hash` is the container's hash_path. Every change to a container (its record and any
+ * row) runs under a per-container lock and is written as one batch, so the object count and
+ * bytes used always match the rows. Outcomes are returned, not thrown; the HTTP handlers map them.
+ */
+import { mkdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Level } from 'level';
+import { hashPath } from '../../common/hash-path';
+import type { Timestamp } from '../../common/timestamp';
+import type { HashSecret } from '../diskfile/disk-file';
+import { KeyedMutex } from '../diskfile/keyed-mutex';
+import { devicePath } from '../diskfile/layout';
+import { compareNames, listObjects, prefixEnd, type ListingEntry, type ListingParams } from './listing';
+import { isDeleted, mergeMetadata, rowDelta, rowWins, type ContainerRecord, type ObjectRow } from './rows';
+
+export const DB_DIR = 'db';
+
+export interface ContainerRef {
+  device: string;
+  account: string;
+  container: string;
+}
+
+export interface ContainerStoreOptions {
+  devicesRoot: string;
+  secret: HashSecret;
+  /** Sync every batch (survives power loss); without it a batch survives a process crash. */
+  fsync: boolean;
+}
+
+export type PutContainerOutcome = 'created' | 'accepted' | 'conflict';
+export type DeleteContainerOutcome = 'deleted' | 'not_found' | 'not_empty' | 'conflict';
+export type RowOutcome = 'applied' | 'stale' | 'no_container';
+
+type Db = Level<string, string>;
+
+export class ContainerStore {
+  private readonly dbs = new Map<string, Promise<Db>>();
+  private readonly locks = new KeyedMutex();
+
+  constructor(private readonly opts: ContainerStoreOptions) {}
+
+  private db(device: string): Promise<Db> {
+    let p = this.dbs.get(device);
+    if (!p) {
+      const dir = path.join(devicePath(this.opts.devicesRoot, device), DB_DIR);
+      p = (async () => {
+        await mkdir(dir, { recursive: true });
+        const db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+        await db.open();
+        return db;
+      })();
+      // A failed open (device gone) is retried by the next request.
+      p.catch(() => this.dbs.delete(device));
+      this.dbs.set(device, p);
+    }
+    return p;
+  }
+
+  private hash(ref: ContainerRef): string {
+    return hashPath(this.opts.secret.prefix, this.opts.secret.suffix, ref.account, ref.container);
+  }
+
+  private static statKey(hash: string): string {
+    return `c/${hash}/stat`;
+  }
+
+  private static rowBase(hash: string): string {
+    return `c/${hash}/o/`;
+  }
+
+  private async readRecord(db: Db, hash: string): Promise<ContainerRecord | undefined> {
+    const raw = await db.get(ContainerStore.statKey(hash));
+    return raw === undefined ? undefined : (JSON.parse(raw) as ContainerRecord);
+  }
+
+  /** The record of a container, deleted or not; undefined when this device never had it. */
+  async record(ref: ContainerRef): Promise<ContainerRecord | undefined> {
+    return this.readRecord(await this.db(ref.device), this.hash(ref));
+  }
+
+  /**
+   * PUT: creates the container, or recreates a deleted one when newer than the DELETE, or updates
+   * the PUT timestamp and merges metadata. 'conflict' when it stays deleted (older than the DELETE).
+   */
+  async putContainer(ref: ContainerRef, timestamp: Timestamp, metadata: Record<string, string>): Promise<PutContainerOutcome> {
+    const db = await this.db(ref.device);
+    const hash = this.hash(ref);
+    return this.locks.run(hash, async () => {
+      const old = await this.readRecord(db, hash);
+      const wasLive = old !== undefined && !isDeleted(old);
+      const rec: ContainerRecord = old
+        ? { ...old }
+        : { account: ref.account, container: ref.container, created: timestamp.internal, putTimestamp: timestamp.internal, deleteTimestamp: '', metadata: {}, objectCount: 0, bytesUsed: 0 };
+      if (old && rowWins({ timestamp: old.putTimestamp }, { timestamp: timestamp.internal })) {
+        rec.putTimestamp = timestamp.internal;
+        if (!wasLive) rec.created = timestamp.internal;
+      }
+      rec.metadata = mergeMetadata(rec.metadata, metadata, timestamp);
+      if (isDeleted(rec)) return 'conflict';
+      await db.put(ContainerStore.statKey(hash), JSON.stringify(rec), { sync: this.opts.fsync });
+      return wasLive ? 'accepted' : 'created';
+    });
+  }
+
+  /** POST: merges metadata; false when the container does not exist (or is deleted). */
+  async postContainer(ref: ContainerRef, timestamp: Timestamp, metadata: Record<string, string>): Promise<boolean> {
+    const db = await this.db(ref.device);
+    const hash = this.hash(ref);
+    return this.locks.run(hash, async () => {
+      const old = await this.readRecord(db, hash);
+      if (!old || isDeleted(old)) return false;
+      const rec = { ...old, metadata: mergeMetadata(old.metadata, metadata, timestamp) };
+      await db.put(ContainerStore.statKey(hash), JSON.stringify(rec), { sync: this.opts.fsync });
+      return true;
+    });
+  }
+
+  /** DELETE: only an existing, empty container; records the deletion timestamp. */
+  async deleteContainer(ref: ContainerRef, timestamp: Timestamp): Promise<DeleteContainerOutcome> {
+    const db = await this.db(ref.device);
+    const hash = this.hash(ref);
+    return this.locks.run(hash, async () => {
+      const old = await this.readRecord(db, hash);
+      if (!old || isDeleted(old)) return 'not_found';
+      if (old.objectCount > 0) return 'not_empty';
+      const rec = { ...old, deleteTimestamp: timestamp.internal };
+      if (old.deleteTimestamp && !rowWins({ timestamp: old.deleteTimestamp }, { timestamp: timestamp.internal })) rec.deleteTimestamp = old.deleteTimestamp;
+      if (!isDeleted(rec)) return 'conflict';
+      await db.put(ContainerStore.statKey(hash), JSON.stringify(rec), { sync: this.opts.fsync });
+      return 'deleted';
+    });
+  }
+
+  /**
+   * An object row update (the object servers' container update): applied when newer than the
+   * row held, with the count and bytes adjusted in the same batch. Needs a live container.
+   */
+  async updateRow(ref: ContainerRef, row: ObjectRow): Promise<RowOutcome> {
+    const db = await this.db(ref.device);
+    const hash = this.hash(ref);
+    return this.locks.run(hash, async () => {
+      const rec = await this.readRecord(db, hash);
+      if (!rec || isDeleted(rec)) return 'no_container';
+      const key = ContainerStore.rowBase(hash) + row.name;
+      const raw = await db.get(key);
+      const old = raw === undefined ? undefined : ({ name: row.name, ...JSON.parse(raw) } as ObjectRow);
+      if (!rowWins(old, row)) return 'stale';
+      const d = rowDelta(old, row);
+      const next: ContainerRecord = { ...rec, objectCount: rec.objectCount + d.count, bytesUsed: rec.bytesUsed + d.bytes };
+      const { name: _name, ...stored } = row;
+      await db.batch(
+        [
+          { type: 'put', key, value: JSON.stringify(stored) },
+          { type: 'put', key: ContainerStore.statKey(hash), value: JSON.stringify(next) },
+        ],
+        { sync: this.opts.fsync },
+      );
+      return 'applied';
+    });
+  }
+
+  /** Lists a container's live objects (see listing.ts for the rules). */
+  async list(ref: ContainerRef, p: ListingParams): Promise<ListingEntry[]> {
+    const db = await this.db(ref.device);
+    const base = ContainerStore.rowBase(this.hash(ref));
+    // Narrow the iterator to the prefix and marker range; listObjects re-checks every bound.
+    const prefix = p.prefix ?? '';
+    let low = prefix;
+    let lowExclusive = false;
+    let high = prefixEnd(prefix);
+    const lower = p.reverse ? p.endMarker : p.marker;
+    const upper = p.reverse ? p.marker : p.endMarker;
+    if (lower && compareNames(lower, low) >= 0) {
+      low = lower;
+      lowExclusive = true;
+    }
+    if (upper && (high === undefined || compareNames(upper, high) < 0)) high = upper;
+    const range: { gt?: string; gte?: string; lt: string } = { lt: high === undefined ? base.slice(0, -1) + '0' : base + high };
+    if (lowExclusive) range.gt = base + low;
+    else range.gte = base + low;
+    const it = db.iterator({ ...range, reverse: p.reverse });
+    const rows = async function* (): AsyncGenerator<ObjectRow> {
+      for await (const [k, v] of it) yield { name: k.slice(base.length), ...(JSON.parse(v) as Omit<ObjectRow, 'name'>) };
+    };
+    try {
+      return await listObjects(rows(), p);
+    } finally {
+      await it.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    const dbs = [...this.dbs.values()];
+    this.dbs.clear();
+    for (const p of dbs) {
+      try {
+        await (await p).close();
+      } catch {
+        // Never opened (the device was unavailable): nothing to close.
+      }
+    }
+  }
+}
