@@ -25,6 +25,8 @@ export interface StorageConfig {
   clientTimeoutMs: number;
   /** How long an idle keep-alive connection is kept open for the proxy's next request. */
   keepAliveTimeoutMs: number;
+  /** How long an object PUT/DELETE waits for its container update before queueing it in async_pending. */
+  containerUpdateTimeoutMs: number;
   logLevel: LogLevel;
 }
 
@@ -57,6 +59,7 @@ export function loadStorageConfig(file: string | undefined, env: NodeJS.ProcessE
     fsync: r.boolean('fsync', true),
     clientTimeoutMs: r.number('clientTimeoutMs', 60_000, 100, 3_600_000),
     keepAliveTimeoutMs: r.number('keepAliveTimeoutMs', 30_000, 100, 3_600_000),
+    containerUpdateTimeoutMs: r.number('containerUpdateTimeoutMs', 3_000, 10, 60_000),
     logLevel: r.oneOf('log.level', 'info', ['debug', 'info', 'warn', 'error'] as const),
   };
   // Swift refuses to start without them: hashes (and so placement) would be guessable.

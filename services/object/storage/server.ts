@@ -11,8 +11,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../runtime/log';
 import type { StorageConfig } from './config';
+import { AccountStore } from './account/account-store';
 import { ContainerStore } from './container/container-store';
 import { ObjectStore } from './diskfile/object-store';
+import { ContainerUpdater } from './http/container-update';
 import { createRequestRouter } from './http/request-router';
 import { StorageStats } from './http/storage-stats';
 
@@ -45,7 +47,9 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
   if (swept > 0) logger.info('removed stale temp files', { count: swept });
 
   const containers = new ContainerStore({ devicesRoot: config.devicesRoot, secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix }, fsync: config.fsync });
-  const route = createRequestRouter({ store, containers, stats, logger, maxObjectSize: config.maxObjectSize });
+  const accounts = new AccountStore({ secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix }, fsync: config.fsync, db: (device) => containers.database(device) });
+  const updater = new ContainerUpdater({ devicesRoot: config.devicesRoot, secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix }, fsync: config.fsync, timeoutMs: config.containerUpdateTimeoutMs, logger });
+  const route = createRequestRouter({ store, containers, accounts, stats, updater, logger, maxObjectSize: config.maxObjectSize });
   // Object metadata can be several KiB of headers; Node's default 16 KiB limit is too tight.
   const server = createServer({ maxHeaderSize: 64 * 1024, keepAliveTimeout: config.keepAliveTimeoutMs, requestTimeout: 0 });
   server.headersTimeout = Math.min(config.clientTimeoutMs, 60_000);

@@ -48,6 +48,11 @@ export class ContainerStore {
 
   constructor(private readonly opts: ContainerStoreOptions) {}
 
+  /** The device's LevelDB, shared with the account layer (one LevelDB per device). */
+  database(device: string): Promise<Db> {
+    return this.db(device);
+  }
+
   private db(device: string): Promise<Db> {
     let p = this.dbs.get(device);
     if (!p) {

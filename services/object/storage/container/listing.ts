@@ -27,7 +27,13 @@ export interface ListingParams {
   reverse: boolean;
 }
 
-export type ListingEntry = { kind: 'object'; row: ObjectRow } | { kind: 'subdir'; subdir: string };
+/** Anything listed: a name and whether it is deleted (object rows; the account layer's container rows). */
+export interface ListedRow {
+  name: string;
+  deleted: boolean;
+}
+
+export type ListingEntry<R extends ListedRow = ObjectRow> = { kind: 'object'; row: R } | { kind: 'subdir'; subdir: string };
 
 /** Compares two names as their UTF-8 bytes. */
 export function compareNames(a: string, b: string): number {
@@ -50,8 +56,8 @@ export function prefixEnd(prefix: string): string | undefined {
   return undefined;
 }
 
-export async function listObjects(rows: Iterable<ObjectRow> | AsyncIterable<ObjectRow>, p: ListingParams): Promise<ListingEntry[]> {
-  const out: ListingEntry[] = [];
+export async function listObjects<R extends ListedRow = ObjectRow>(rows: Iterable<R> | AsyncIterable<R>, p: ListingParams): Promise<ListingEntry<R>[]> {
+  const out: ListingEntry<R>[] = [];
   if (p.limit <= 0) return out;
   const prefix = p.prefix ?? '';
   // In listing order: `after` is where listing starts (exclusive), `before` where it stops.

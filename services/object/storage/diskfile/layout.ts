@@ -8,6 +8,8 @@ import { hashSuffix } from '../../common/hash-path';
 export const OBJECTS_DIR = 'objects';
 export const TMP_DIR = 'tmp';
 export const QUARANTINE_DIR = path.join('quarantined', 'objects');
+/** Container updates that could not be delivered, for the updater (see http/container-update.ts). */
+export const ASYNC_PENDING_DIR = 'async_pending';
 export const HASHES_FILE = 'hashes.json';
 /** Suffixes whose hash is stale, one per line, appended by writers (see partition-hashes.ts). */
 export const HASHES_INVALID_FILE = 'hashes.invalid';
@@ -30,4 +32,9 @@ export function tmpPath(devicesRoot: string, device: string): string {
 
 export function quarantinePath(devicesRoot: string, device: string): string {
   return path.join(devicesRoot, device, QUARANTINE_DIR);
+}
+
+/** `<device>/async_pending/<suffix>/<hash>-<timestamp>`: one queued container update. */
+export function asyncPendingPath(devicesRoot: string, device: string, hash: string, timestamp: string): string {
+  return path.join(devicesRoot, device, ASYNC_PENDING_DIR, hashSuffix(hash), `${hash}-${timestamp}`);
 }

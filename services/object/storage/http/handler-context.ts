@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ObjectRef } from '../diskfile/disk-file';
 import type { ObjectStore } from '../diskfile/object-store';
+import type { ContainerUpdater } from './container-update';
 import type { StorageStats } from './storage-stats';
 
 export interface HandlerContext {
@@ -9,6 +10,8 @@ export interface HandlerContext {
   res: ServerResponse;
   store: ObjectStore;
   stats: StorageStats;
+  /** Sends (or queues) the container updates of committed PUTs and DELETEs. */
+  updater: ContainerUpdater;
   /** Largest object body accepted (bytes). */
   maxObjectSize: number;
   /** The client sent `Expect: 100-continue` and waits for it before sending the body. */

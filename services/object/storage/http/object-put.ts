@@ -11,6 +11,7 @@ import { metadataProblem } from '../../common/metadata-limits';
 import { storedHeadersFrom } from '../../common/object-headers';
 import { StorageError } from '../diskfile/storage-error';
 import type { ObjectWriter } from '../diskfile/object-writer';
+import { containerTargetFrom } from './container-update';
 import type { HandlerContext, ObjectHandler } from './handler-context';
 import { CLIENT_DISCONNECT, HttpError } from './http-error';
 import { announcedEtag, contentLength, isChunked, requireTimestamp, singleHeader } from './request-headers';
@@ -27,6 +28,7 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
   const expectedLength = contentLength(req);
   if (expectedLength === undefined && !isChunked(req)) throw new HttpError(411, 'Content-Length or chunked transfer encoding required');
   if (expectedLength !== undefined && expectedLength > ctx.maxObjectSize) throw new HttpError(413, `object larger than ${ctx.maxObjectSize} bytes`);
+  const target = containerTargetFrom(req);
 
   const file = ctx.store.object(ref);
   // Early refusal only saves the upload; the authoritative check runs again at commit.
@@ -37,21 +39,31 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
   if (ctx.expectContinue) ctx.res.writeContinue();
 
   const writer = await file.create(timestamp);
+  let meta;
   try {
     await receiveBody(ctx, writer);
-    const meta = await writer.commit({
+    meta = await writer.commit({
       contentType,
       headers: { ...stored.replaceable, ...stored.sys },
       expectedLength,
       expectedEtag: announcedEtag(req),
     });
-    ctx.log.bytes = meta.contentLength;
-    sendStatus(ctx.res, 201, '', { ETag: `"${meta.etag}"`, 'X-Backend-Timestamp': timestamp.internal });
   } catch (err) {
     await writer.abort();
     if (!(err instanceof StorageError && err.code === 'CONFLICT')) ctx.stats.uploadsAborted++;
     throw err;
   }
+  ctx.log.bytes = meta.contentLength;
+  // Committed: the container hears of it before the client does (or it is queued for the updater).
+  if (target) {
+    ctx.log.containerUpdate = await ctx.updater.update(ref, target, 'PUT', {
+      'X-Timestamp': timestamp.internal,
+      'X-Size': String(meta.contentLength),
+      'X-Etag': meta.etag,
+      'X-Content-Type': meta.contentType,
+    }, ctx.transId);
+  }
+  sendStatus(ctx.res, 201, '', { ETag: `"${meta.etag}"`, 'X-Backend-Timestamp': timestamp.internal });
 };
 
 async function receiveBody(ctx: HandlerContext, writer: ObjectWriter): Promise<void> {

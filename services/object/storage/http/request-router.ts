@@ -6,9 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../../runtime/log';
+import { handleAccount, handleContainerRow } from '../account/account-http';
+import type { AccountStore } from '../account/account-store';
 import type { ContainerStore } from '../container/container-store';
 import { handleContainer, handleObjectRow } from '../container/container-http';
 import type { ObjectStore } from '../diskfile/object-store';
+import type { ContainerUpdater } from './container-update';
 import { errorResponse } from './error-response';
 import type { HandlerContext, ObjectHandler } from './handler-context';
 import { handleDelete } from './object-delete';
@@ -33,7 +36,10 @@ export interface RouterDeps {
   store: ObjectStore;
   /** The container layer (container paths, and object paths with X-Backend-Storage-Layer: container). */
   containers: ContainerStore;
+  /** The account layer (account paths, and container paths with X-Backend-Storage-Layer: account). */
+  accounts: AccountStore;
   stats: StorageStats;
+  updater: ContainerUpdater;
   logger: Logger;
   maxObjectSize: number;
 }
@@ -42,7 +48,7 @@ export function createRequestRouter(deps: RouterDeps): (req: IncomingMessage, re
   return (req, res, expectContinue) => {
     const transId = singleHeader(req, 'x-trans-id')?.slice(0, 128) || `tx${randomUUID().replace(/-/g, '')}`;
     res.setHeader('X-Trans-Id', transId);
-    const ctx: HandlerContext = { req, res, store: deps.store, stats: deps.stats, maxObjectSize: deps.maxObjectSize, expectContinue, transId, log: {} };
+    const ctx: HandlerContext = { req, res, store: deps.store, stats: deps.stats, updater: deps.updater, maxObjectSize: deps.maxObjectSize, expectContinue, transId, log: {} };
     const started = process.hrtime.bigint();
     let failedStatus: number | undefined;
     res.on('close', () => {
@@ -83,9 +89,18 @@ async function route(ctx: HandlerContext, deps: RouterDeps): Promise<void> {
   // X-Backend-Storage-Layer: container (docs/object-storage.md); without it, the object layer.
   const layer = singleHeader(req, 'x-backend-storage-layer')?.trim().toLowerCase() || 'object';
   if (layer !== 'object' && layer !== 'container' && layer !== 'account') return sendStatus(res, 400, `unknown X-Backend-Storage-Layer ${JSON.stringify(layer.slice(0, 32))}`);
-  if (layer === 'account' || container === undefined) return sendStatus(res, 501, 'account requests are not served yet');
+  if (layer !== 'account' && container === undefined) return sendStatus(res, 501, 'account paths need X-Backend-Storage-Layer: account');
+  if (layer === 'account' && object !== undefined) return sendStatus(res, 400, 'the account layer serves account and container paths only');
   if (layer === 'object' && object === undefined) return sendStatus(res, 501, 'the object layer serves object paths only (container requests need X-Backend-Storage-Layer: container)');
   if (!(await ctx.store.deviceAvailable(device))) return sendStatus(res, 507, `${device} is not mounted`);
+  if (layer === 'account') {
+    if (ctx.expectContinue) res.writeContinue();
+    ctx.log.device = device;
+    ctx.log.layer = 'account';
+    const x = { req, res, accounts: deps.accounts };
+    return container === undefined ? handleAccount(x, { device, account }) : handleContainerRow(x, { device, account }, container);
+  }
+  if (container === undefined) return sendStatus(res, 501, 'not a container path'); // (narrowing; checked above)
   if (layer === 'container') {
     if (ctx.expectContinue) res.writeContinue();
     ctx.log.device = device;

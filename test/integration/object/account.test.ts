@@ -1,0 +1,91 @@
+/**
+ * The account layer of the real storage server process (X-Backend-Storage-Layer: account):
+ * account PUT/HEAD/GET/POST/DELETE, container rows reported by container servers, counts, and
+ * the container listing with its parameters.
+ */
+import { startStorage, type Reply, type StorageHandle } from './storage-harness';
+
+let s: StorageHandle;
+let clock = 1_700_000_000;
+const ts = (): string => `${++clock}.00000`;
+const A = '/sda/7/AUTH_acct';
+const layer = { 'X-Backend-Storage-Layer': 'account' };
+
+function report(name: string, objects: number, bytes: number, put = ts(), del?: string): Promise<Reply> {
+  const headers: Record<string, string | number> = { ...layer, 'X-Put-Timestamp': put, 'X-Object-Count': objects, 'X-Bytes-Used': bytes };
+  if (del) headers['X-Delete-Timestamp'] = del;
+  return s.request({ method: 'PUT', path: `${A}/${encodeURIComponent(name)}`, headers });
+}
+async function names(query: string): Promise<string[]> {
+  const r = await s.request({ method: 'GET', path: `${A}?${query}`, headers: layer });
+  expect(r.status).toBe(200);
+  return (JSON.parse(r.body.toString('utf8')) as { name?: string; subdir?: string }[]).map((e) => e.name ?? `dir:${e.subdir}`);
+}
+
+beforeAll(async () => {
+  s = await startStorage({ devices: ['sda'] });
+});
+
+afterAll(async () => {
+  await s?.stop();
+});
+
+describe('account layer over HTTP', () => {
+  test('create, container rows, listings, counts, metadata, delete', async () => {
+    expect((await s.request({ method: 'HEAD', path: A, headers: layer })).status).toBe(404);
+    expect((await report('early', 1, 1)).status).toBe(404);
+    // Without the layer header an account path is not served.
+    expect((await s.request({ method: 'HEAD', path: A })).status).toBe(501);
+
+    const created = ts();
+    expect((await s.request({ method: 'PUT', path: A, headers: { ...layer, 'X-Timestamp': created, 'X-Account-Meta-Owner': 'ana' } })).status).toBe(201);
+    expect((await s.request({ method: 'PUT', path: A, headers: { ...layer, 'X-Timestamp': ts() } })).status).toBe(202);
+
+    for (const [name, objects, bytes] of [['photos', 2, 200], ['logs-2024', 5, 50], ['logs-2025', 1, 10], ['zé', 0, 0]] as const) {
+      expect((await report(name, objects, bytes)).status).toBe(201);
+    }
+    // A newer report replaces the counts; an older one is accepted and ignored.
+    expect((await report('photos', 3, 300)).status).toBe(201);
+    expect((await report('photos', 99, 999, '1600000000.00000')).status).toBe(202);
+    // A deleted container leaves the listing and the counts.
+    expect((await report('logs-2025', 0, 0, '1600000000.00000', ts())).status).toBe(201);
+
+    const head = await s.request({ method: 'HEAD', path: A, headers: layer });
+    expect(head.status).toBe(204);
+    expect(head.headers['x-account-container-count']).toBe('3');
+    expect(head.headers['x-account-object-count']).toBe('8');
+    expect(head.headers['x-account-bytes-used']).toBe('350');
+    expect(head.headers['x-account-meta-owner']).toBe('ana');
+    expect(head.headers['x-timestamp']).toBe(created);
+
+    expect(await names('')).toEqual(['logs-2024', 'photos', 'zé']);
+    expect(await names('delimiter=-')).toEqual(['dir:logs-', 'photos', 'zé']);
+    expect(await names('prefix=logs')).toEqual(['logs-2024']);
+    expect(await names('marker=logs-2024')).toEqual(['photos', 'zé']);
+    expect(await names('end_marker=photos')).toEqual(['logs-2024']);
+    expect(await names('limit=1&reverse=true')).toEqual(['zé']);
+    const full = JSON.parse((await s.request({ method: 'GET', path: `${A}?prefix=photos`, headers: layer })).body.toString()) as unknown[];
+    expect(full).toEqual([{ name: 'photos', count: 3, bytes: 300, last_modified: expect.stringMatching(/^2023-11-14T\d\d:\d\d:\d\d\.000000$/) }]);
+    expect((await s.request({ method: 'GET', path: `${A}?limit=10001`, headers: layer })).status).toBe(412);
+
+    expect((await s.request({ method: 'POST', path: A, headers: { ...layer, 'X-Timestamp': ts(), 'X-Account-Meta-Owner': '', 'X-Account-Meta-Tag': 't' } })).status).toBe(204);
+    const after = await s.request({ method: 'HEAD', path: A, headers: layer });
+    expect(after.headers['x-account-meta-owner']).toBeUndefined();
+    expect(after.headers['x-account-meta-tag']).toBe('t');
+
+    // Object paths are not the account layer's.
+    expect((await s.request({ method: 'PUT', path: `${A}/c/o`, headers: { ...layer, 'X-Timestamp': ts() } })).status).toBe(400);
+    expect((await s.request({ method: 'DELETE', path: `${A}/photos`, headers: layer })).status).toBe(405);
+
+    // DELETE marks the account deleted even with containers in it (the reaper empties it later).
+    expect((await s.request({ method: 'DELETE', path: A, headers: { ...layer, 'X-Timestamp': ts() } })).status).toBe(204);
+    const gone = await s.request({ method: 'HEAD', path: A, headers: layer });
+    expect(gone.status).toBe(404);
+    expect(gone.headers['x-account-status']).toBe('Deleted');
+    expect((await s.request({ method: 'DELETE', path: A, headers: { ...layer, 'X-Timestamp': ts() } })).status).toBe(404);
+    expect((await report('photos', 1, 1)).status).toBe(404);
+    // An older PUT does not bring it back; a newer one does.
+    expect((await s.request({ method: 'PUT', path: A, headers: { ...layer, 'X-Timestamp': '1600000000.00000' } })).status).toBe(409);
+    expect((await s.request({ method: 'PUT', path: A, headers: { ...layer, 'X-Timestamp': ts() } })).status).toBe(201);
+  });
+});

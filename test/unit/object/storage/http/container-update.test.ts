@@ -1,0 +1,61 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ContainerUpdater, containerTargetFrom, sendUpdate, updateUrl, type PendingUpdate } from '../../../../../services/object/storage/http/container-update';
+import { HttpError } from '../../../../../services/object/storage/http/http-error';
+
+const req = (headers: Record<string, string>): IncomingMessage => ({ headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) }) as unknown as IncomingMessage;
+const target = { host: '127.0.0.1', port: 6201, device: 'sdc', partition: '9' };
+
+describe('containerTargetFrom', () => {
+  test('none, all, or a 400', () => {
+    expect(containerTargetFrom(req({}))).toBeUndefined();
+    expect(containerTargetFrom(req({ 'X-Container-Host': '127.0.0.1:6201', 'X-Container-Device': 'sdc', 'X-Container-Partition': '9' }))).toEqual(target);
+    expect(containerTargetFrom(req({ 'X-Container-Host': '[::1]:6201', 'X-Container-Device': 'sdc', 'X-Container-Partition': '9' }))).toEqual({ ...target, host: '::1' });
+    const bads: Record<string, string>[] = [
+      { 'X-Container-Host': '127.0.0.1:6201' },
+      { 'X-Container-Host': '127.0.0.1', 'X-Container-Device': 'sdc', 'X-Container-Partition': '9' },
+      { 'X-Container-Host': '127.0.0.1:0', 'X-Container-Device': 'sdc', 'X-Container-Partition': '9' },
+      { 'X-Container-Host': '127.0.0.1:1', 'X-Container-Device': '../x', 'X-Container-Partition': '9' },
+      { 'X-Container-Host': '127.0.0.1:1', 'X-Container-Device': 'sdc', 'X-Container-Partition': '-1' },
+    ];
+    for (const bad of bads) {
+      expect(() => containerTargetFrom(req(bad))).toThrow(HttpError);
+    }
+  });
+});
+
+describe('updates', () => {
+  const u: PendingUpdate = { method: 'PUT', path: '/AUTH_a/c/dir/fé #?.txt', headers: { 'X-Timestamp': '1700000000.00000' }, target };
+
+  test('the update path encodes every name segment', () => {
+    expect(updateUrl(u)).toBe('/sdc/9/AUTH_a/c/dir%2Ff%C3%A9%20%23%3F.txt');
+  });
+
+  test('an unreachable target is a failure, not a rejection', async () => {
+    expect(await sendUpdate({ ...u, target: { ...target, port: 1 } }, 1000)).toBe(false);
+  });
+
+  test('update() queues what it cannot send, as JSON under async_pending/<suffix>/<hash>-<timestamp>', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'weft-cu-'));
+    try {
+      const updater = new ContainerUpdater({ devicesRoot: root, secret: { prefix: 'p', suffix: 's' }, fsync: true, timeoutMs: 500 });
+      const ref = { device: 'sda', partition: '5', account: 'AUTH_a', container: 'c', object: 'o' };
+      expect(await updater.update(ref, { ...target, port: 1 }, 'DELETE', { 'X-Timestamp': '1700000001.00000' })).toBe('queued');
+      const suffixes = readdirSync(path.join(root, 'sda', 'async_pending'));
+      expect(suffixes).toHaveLength(1);
+      const files = readdirSync(path.join(root, 'sda', 'async_pending', suffixes[0]));
+      expect(files).toEqual([expect.stringMatching(new RegExp(`^[0-9a-f]{29}${suffixes[0]}-1700000001\\.00000$`))]);
+      expect(JSON.parse(readFileSync(path.join(root, 'sda', 'async_pending', suffixes[0], files[0]), 'utf8'))).toEqual({
+        method: 'DELETE',
+        path: '/AUTH_a/c/o',
+        headers: { 'X-Timestamp': '1700000001.00000' },
+        target: { ...target, port: 1 },
+      });
+      expect(readdirSync(path.join(root, 'sda', 'tmp'))).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
