@@ -4,27 +4,13 @@
  * (or WEFT_OBJECT_STORAGE_CONFIG). Prints `{"ready":true,"port":N}` on stdout once listening;
  * logs are JSON lines on stderr. SIGTERM/SIGINT finish in-flight requests, then exit.
  */
-import { ConfigError } from '../../runtime/config';
+import { loadProcessConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/log';
 import { loadStorageConfig } from './config';
 import { startStorageServer } from './server';
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadStorageConfig(argValue('--config') ?? process.env.WEFT_OBJECT_STORAGE_CONFIG);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`weft-object-storage: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadProcessConfig('weft-object-storage', 'WEFT_OBJECT_STORAGE_CONFIG', loadStorageConfig);
   const logger = createLogger({ level: config.logLevel, base: { service: 'object-storage' } });
   const running = await startStorageServer(config, logger);
   let stopping = false;

@@ -14,7 +14,8 @@ import { Timestamp } from '../../common/timestamp';
 import type { Level } from 'level';
 import type { HashSecret } from '../diskfile/disk-file';
 import { KeyedMutex } from '../diskfile/keyed-mutex';
-import { compareNames, listObjects, prefixEnd, type ListingEntry, type ListingParams } from '../container/listing';
+import { type ListingEntry, type ListingParams } from '../container/listing';
+import { listStoredRows } from '../container/stored-listing';
 import { isDeleted, mergeMetadata, type MetadataItem } from '../container/rows';
 
 type Db = Level<string, string>;
@@ -201,28 +202,6 @@ export class AccountStore {
   async list(ref: AccountRef, p: ListingParams): Promise<ListingEntry<ContainerRow>[]> {
     const db = await this.opts.db(ref.device);
     const base = AccountStore.rowBase(this.hash(ref));
-    const prefix = p.prefix ?? '';
-    let low = prefix;
-    let lowExclusive = false;
-    let high = prefixEnd(prefix);
-    const lower = p.reverse ? p.endMarker : p.marker;
-    const upper = p.reverse ? p.marker : p.endMarker;
-    if (lower && compareNames(lower, low) >= 0) {
-      low = lower;
-      lowExclusive = true;
-    }
-    if (upper && (high === undefined || compareNames(upper, high) < 0)) high = upper;
-    const range: { gt?: string; gte?: string; lt: string } = { lt: high === undefined ? base.slice(0, -1) + '0' : base + high };
-    if (lowExclusive) range.gt = base + low;
-    else range.gte = base + low;
-    const it = db.iterator({ ...range, reverse: p.reverse });
-    const rows = async function* (): AsyncGenerator<ContainerRow> {
-      for await (const [k, v] of it) yield { name: k.slice(base.length), ...(JSON.parse(v) as Omit<ContainerRow, 'name'>) };
-    };
-    try {
-      return await listObjects(rows(), p);
-    } finally {
-      await it.close();
-    }
+    return listStoredRows<ContainerRow>(db, base, p);
   }
 }

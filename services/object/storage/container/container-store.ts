@@ -18,7 +18,8 @@ import type { Timestamp } from '../../common/timestamp';
 import type { HashSecret } from '../diskfile/disk-file';
 import { KeyedMutex } from '../diskfile/keyed-mutex';
 import { devicePath } from '../diskfile/layout';
-import { compareNames, listObjects, prefixEnd, type ListingEntry, type ListingParams } from './listing';
+import { type ListingEntry, type ListingParams } from './listing';
+import { listStoredRows } from './stored-listing';
 import { isDeleted, mergeMetadata, rowDelta, rowWins, type ContainerRecord, type ObjectRow } from './rows';
 
 export const DB_DIR = 'db';
@@ -177,30 +178,7 @@ export class ContainerStore {
   async list(ref: ContainerRef, p: ListingParams): Promise<ListingEntry[]> {
     const db = await this.db(ref.device);
     const base = ContainerStore.rowBase(this.hash(ref));
-    // Narrow the iterator to the prefix and marker range; listObjects re-checks every bound.
-    const prefix = p.prefix ?? '';
-    let low = prefix;
-    let lowExclusive = false;
-    let high = prefixEnd(prefix);
-    const lower = p.reverse ? p.endMarker : p.marker;
-    const upper = p.reverse ? p.marker : p.endMarker;
-    if (lower && compareNames(lower, low) >= 0) {
-      low = lower;
-      lowExclusive = true;
-    }
-    if (upper && (high === undefined || compareNames(upper, high) < 0)) high = upper;
-    const range: { gt?: string; gte?: string; lt: string } = { lt: high === undefined ? base.slice(0, -1) + '0' : base + high };
-    if (lowExclusive) range.gt = base + low;
-    else range.gte = base + low;
-    const it = db.iterator({ ...range, reverse: p.reverse });
-    const rows = async function* (): AsyncGenerator<ObjectRow> {
-      for await (const [k, v] of it) yield { name: k.slice(base.length), ...(JSON.parse(v) as Omit<ObjectRow, 'name'>) };
-    };
-    try {
-      return await listObjects(rows(), p);
-    } finally {
-      await it.close();
-    }
+    return listStoredRows<ObjectRow>(db, base, p);
   }
 
   async close(): Promise<void> {
