@@ -4,7 +4,7 @@
  * SIGTERM/SIGINT drain in-flight calls, end watch streams and close LevelDB cleanly.
  */
 import { setFlagsFromString } from 'node:v8';
-import { ConfigError } from '../services/runtime/config';
+import { loadProcessConfig } from '../services/runtime/config';
 import { createLogger } from '../services/runtime/log';
 import { startController } from './app';
 import { loadControllerConfig } from './config';
@@ -14,22 +14,8 @@ import { loadControllerConfig } from './config';
 // A 30% growth step keeps RSS near 230 MB with no measurable throughput cost (bench:api).
 setFlagsFromString('--heap-growing-percent=30');
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadControllerConfig(argValue('--config') ?? process.env.WEFT_NETWORK_CONFIG);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`weft-controller: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadProcessConfig('weft-controller', 'WEFT_NETWORK_CONFIG', loadControllerConfig);
   const logger = createLogger({ level: config.logLevel, base: { service: 'network-controller' } });
   const fatal = (err: unknown): void => {
     logger.error('fatal store error; exiting so a restart reloads consistent state', { error: err });

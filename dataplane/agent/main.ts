@@ -5,7 +5,7 @@
  * Prints {"ready":true,"agent_id":...} once registered and the first reconcile is done.
  * SIGTERM/SIGINT stop it without touching the dataplane: traffic keeps flowing while it is away.
  */
-import { ConfigError } from '../../services/runtime/config';
+import { loadProcessConfig } from '../../services/runtime/config';
 import { createLogger } from '../../services/runtime/log';
 import { LinuxBridgeBackend } from '../linuxbridge/backend';
 import { NodeAgent } from './agent';
@@ -15,22 +15,8 @@ import { SealedServiceToken, StaticToken } from './tokens';
 
 const VERSION = '0.1.0';
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadAgentConfig(argValue('--config') ?? process.env.WEFT_AGENT_CONFIG);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`weft-agent: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadProcessConfig('weft-agent', 'WEFT_AGENT_CONFIG', loadAgentConfig);
   const logger = createLogger({ level: config.logLevel, base: { service: 'agent', host: config.host } });
   const tokens = config.auth.keysDir ? await SealedServiceToken.open(config.auth.keysDir, `agent-${config.host}`) : new StaticToken(config.auth.token);
   const link = new ControllerLink(config.controller, tokens);

@@ -4,27 +4,13 @@
  * On the first start without WEFT_ADMIN_PASSWORD it generates the admin password and prints it
  * once on stdout (never to the log).
  */
-import { ConfigError } from '../runtime/config';
+import { loadProcessConfig } from '../runtime/config';
 import { createLogger } from '../runtime/log';
 import { startIdentity } from './app';
 import { loadIdentityConfig } from './config';
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadIdentityConfig(argValue('--config') ?? process.env.WEFT_IDENTITY_CONFIG);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`weft-identity: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadProcessConfig('weft-identity', 'WEFT_IDENTITY_CONFIG', loadIdentityConfig);
   const logger = createLogger({ level: config.logLevel, base: { service: 'identity' } });
   const running = await startIdentity(config, logger, (err) => {
     logger.error('fatal store error; exiting', { error: err });

@@ -130,3 +130,21 @@ export class ConfigReader {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
   }
 }
+
+/**
+ * A process's config from `--config FILE` (or the file named by `envVar`) plus the environment.
+ * Bad config ends the process with every problem listed and exit code 2, before anything starts.
+ */
+export function loadProcessConfig<T>(processName: string, envVar: string, load: (file: string | undefined) => T): T {
+  const i = process.argv.indexOf('--config');
+  const file = (i >= 0 ? process.argv[i + 1] : undefined) ?? process.env[envVar];
+  try {
+    return load(file);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${processName}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
