@@ -63,17 +63,7 @@ export function groupOf(d: FirewallDesired, id: string): FirewallGroup {
   return g;
 }
 
-/** mulberry32: small, seeded, good enough to pick changes. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../seeded-random';
 
 interface Change {
   name: string;

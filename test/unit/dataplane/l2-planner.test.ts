@@ -11,6 +11,7 @@ import type { DesiredL2, DesiredNetwork, L2Action } from '../../../dataplane/lin
 import { planL2, portStates } from '../../../dataplane/linuxbridge/l2/planner';
 import { bridgeName, tapName } from '../../../dataplane/linuxbridge/names';
 import { SimKernel } from './l2-kernel-sim';
+import { prng } from '../seeded-random';
 
 const LOCAL = '10.0.0.1';
 const MAC_A = 'fa:16:3e:00:00:0a';
@@ -484,17 +485,6 @@ describe('executeL2', () => {
   });
 });
 
-/** Deterministic PRNG (mulberry32) so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomDesired(rand: () => number): DesiredL2 {
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];

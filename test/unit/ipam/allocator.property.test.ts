@@ -9,18 +9,7 @@ import {
   parseCidr,
   validateSubnetAddressing,
 } from '../../../controller/domain/ipam';
-
-/** mulberry32: tiny seeded PRNG so failures reproduce from the seed in the test name. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../seeded-random';
 
 /**
  * Reference model: the pools flattened to an explicit list, a Set of allocated addresses and a

@@ -4,17 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RandomBytes } from '../../../../services/identity/tokens/key-repository';
 
-/** mulberry32: tiny seeded PRNG so fuzz failures reproduce from the seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../seeded-random';
 
 /**
  * Deterministic stand-in for crypto.randomBytes: SHA-256(label, counter) blocks. Distinct labels
