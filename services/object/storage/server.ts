@@ -12,9 +12,11 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../runtime/log';
 import type { StorageConfig } from './config';
 import { AccountStore } from './account/account-store';
+import { AccountReporter } from './container/account-reporter';
 import { ContainerStore } from './container/container-store';
+import { ExpiryIndex } from './diskfile/expirer-index';
 import { ObjectStore } from './diskfile/object-store';
-import { ContainerUpdater } from './http/container-update';
+import { ContainerUpdater, sendUpdate } from './http/container-update';
 import { createRequestRouter } from './http/request-router';
 import { StorageStats } from './http/storage-stats';
 
@@ -49,7 +51,15 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
   const containers = new ContainerStore({ devicesRoot: config.devicesRoot, secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix }, fsync: config.fsync });
   const accounts = new AccountStore({ secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix }, fsync: config.fsync, db: (device) => containers.database(device) });
   const updater = new ContainerUpdater({ devicesRoot: config.devicesRoot, secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix }, fsync: config.fsync, timeoutMs: config.containerUpdateTimeoutMs, logger });
-  const route = createRequestRouter({ store, containers, accounts, stats, updater, logger, maxObjectSize: config.maxObjectSize });
+  const reporter = new AccountReporter({
+    devicesRoot: config.devicesRoot,
+    secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix },
+    record: (ref) => containers.record(ref),
+    send: (u) => sendUpdate(u, config.containerUpdateTimeoutMs),
+    queue: (device, hash, u, at) => updater.queue(device, hash, u, at),
+    logger,
+  });
+  const route = createRequestRouter({ store, expiring: new ExpiryIndex({ devicesRoot: config.devicesRoot, fsync: config.fsync }), containers, accounts, stats, updater, reporter, logger, maxObjectSize: config.maxObjectSize });
   // Object metadata can be several KiB of headers; Node's default 16 KiB limit is too tight.
   const server = createServer({ maxHeaderSize: 64 * 1024, keepAliveTimeout: config.keepAliveTimeoutMs, requestTimeout: 0 });
   server.headersTimeout = Math.min(config.clientTimeoutMs, 60_000);

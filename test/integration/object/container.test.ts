@@ -63,6 +63,10 @@ describe('container layer over HTTP', () => {
     expect(await names('')).toEqual(['2024/feb/c.jpg', '2024/jan/a.jpg', 'cover.jpg', 'zé.jpg']);
     expect(await names('delimiter=/')).toEqual(['dir:2024/', 'cover.jpg', 'zé.jpg']);
     expect(await names('prefix=2024/&delimiter=/')).toEqual(['dir:2024/feb/', 'dir:2024/jan/']);
+    // path= (Swift): direct children only, no subdirs; prefix and delimiter are overridden.
+    expect(await names('path=2024/jan')).toEqual(['2024/jan/a.jpg']);
+    expect(await names('path=2024&prefix=zz')).toEqual([]);
+    expect(await names('path=')).toEqual(['cover.jpg', 'zé.jpg']);
     expect(await names('prefix=2024/jan/')).toEqual(['2024/jan/a.jpg']);
     expect(await names('marker=2024/jan/a.jpg')).toEqual(['cover.jpg', 'zé.jpg']);
     expect(await names('end_marker=cover.jpg')).toEqual(['2024/feb/c.jpg', '2024/jan/a.jpg']);

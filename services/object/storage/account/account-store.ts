@@ -57,11 +57,19 @@ export function containerRowDeleted(r: Pick<ContainerRow, 'put_timestamp' | 'del
 
 /**
  * Merges a container report into the row held (Swift's merge_items): each timestamp keeps the
- * newer of the two; the counts come from the report unless it is older on both timestamps
- * (undefined then: stale, nothing to do).
+ * newer of the two; the counts come from the report (a container reports its counts with the
+ * same timestamps again and again) unless the report is newer on neither timestamp and older on
+ * one: then it is from an older incarnation of the container (undefined: stale, nothing to do).
  */
 export function mergeContainerRow(old: ContainerRow | undefined, incoming: Omit<ContainerRow, 'deleted'>): ContainerRow | undefined {
-  if (old && !newer(incoming.put_timestamp, old.put_timestamp) && !newer(incoming.delete_timestamp, old.delete_timestamp)) return undefined;
+  if (
+    old &&
+    !newer(incoming.put_timestamp, old.put_timestamp) &&
+    !newer(incoming.delete_timestamp, old.delete_timestamp) &&
+    (newer(old.put_timestamp, incoming.put_timestamp) || newer(old.delete_timestamp, incoming.delete_timestamp))
+  ) {
+    return undefined;
+  }
   const put_timestamp = old && !newer(incoming.put_timestamp, old.put_timestamp) ? old.put_timestamp : incoming.put_timestamp;
   const delete_timestamp = old && !newer(incoming.delete_timestamp, old.delete_timestamp) ? old.delete_timestamp : incoming.delete_timestamp;
   const row = { name: incoming.name, put_timestamp, delete_timestamp, object_count: incoming.object_count, bytes_used: incoming.bytes_used, deleted: false };

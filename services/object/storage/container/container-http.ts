@@ -6,7 +6,7 @@
  * - `/<device>/<partition>/<account>/<container>`: PUT (create; X-Timestamp; metadata in
  *   X-Container-Meta-*, X-Container-Sysmeta-*, X-Container-Read/-Write), HEAD and GET (counts,
  *   bytes, metadata; GET lists the objects as JSON: `prefix`, `delimiter`, `marker`,
- *   `end_marker`, `limit` (default and maximum 10000), `reverse`), POST (metadata), DELETE (409
+ *   `end_marker`, `limit` (default and maximum 10000), `reverse`, `path`), POST (metadata), DELETE (409
  *   when not empty, 404 when absent or already deleted).
  * - `/<device>/<partition>/<account>/<container>/<object>`: an object row update as the object servers send it, PUT (X-Timestamp, X-Size,
  *   X-Etag, X-Content-Type) or DELETE (X-Timestamp). 201/204 when applied, 202 when an equal or
@@ -18,6 +18,8 @@ import { USER_META_PREFIX, titleCaseHeader } from '../../common/object-headers';
 import { HttpError } from '../http/http-error';
 import { requireTimestamp, singleHeader } from '../http/request-headers';
 import { sendStatus, type Headers } from '../http/respond';
+import { updateTargetFrom } from '../http/update-target';
+import type { AccountReporter } from './account-reporter';
 import type { ContainerRef, ContainerStore } from './container-store';
 import { DEFAULT_LISTING_LIMIT, type ListingEntry, type ListingParams } from './listing';
 import { isDeleted, liveMetadata, type ContainerRecord, type ObjectRow } from './rows';
@@ -33,6 +35,8 @@ export interface ContainerExchange {
   req: IncomingMessage;
   res: ServerResponse;
   containers: ContainerStore;
+  /** Tells the account layer about container changes (coalesced; see account-reporter.ts). */
+  reporter: AccountReporter;
 }
 
 /** The container metadata a request carries (lower-case names; '' values remove items). */
@@ -111,7 +115,7 @@ export function listingParams(url: string): ListingParams {
   const delimiter = text('delimiter');
   if (delimiter !== undefined && delimiter.length > 1) throw new HttpError(412, 'Bad delimiter');
   const reverse = (query.get('reverse') ?? '').toLowerCase();
-  return {
+  const params: ListingParams = {
     prefix: text('prefix'),
     delimiter: delimiter || undefined,
     marker: text('marker'),
@@ -119,6 +123,14 @@ export function listingParams(url: string): ListingParams {
     limit,
     reverse: ['true', '1', 'yes', 'on', 't', 'y'].includes(reverse),
   };
+  // Swift's `path` overrides prefix and delimiter: prefix = path without trailing '/' plus '/'.
+  const path = text('path');
+  if (path !== undefined) {
+    params.prefix = path === '' ? '' : `${path.replace(/\/+$/, '')}/`;
+    params.delimiter = '/';
+    params.path = params.prefix;
+  }
+  return params;
 }
 
 export async function handleContainer(x: ContainerExchange, ref: ContainerRef): Promise<void> {
@@ -126,8 +138,11 @@ export async function handleContainer(x: ContainerExchange, ref: ContainerRef): 
   switch (req.method) {
     case 'PUT': {
       const timestamp = requireTimestamp(req);
-      const outcome = await containers.putContainer(ref, timestamp, containerMetadataFrom(req));
+      const accountTarget = updateTargetFrom(req, 'Account');
+      const outcome = await containers.putContainer(ref, timestamp, containerMetadataFrom(req), accountTarget);
       const status = outcome === 'created' ? 201 : outcome === 'accepted' ? 202 : 409;
+      // Committed: the account hears of it before the client does (or it is queued for the updater).
+      if (accountTarget && status !== 409) await x.reporter.report(ref);
       return sendStatus(res, status, status === 409 ? 'Conflict: the container was deleted later' : '', { 'X-Backend-Timestamp': timestamp.internal });
     }
     case 'POST': {
@@ -137,8 +152,12 @@ export async function handleContainer(x: ContainerExchange, ref: ContainerRef): 
     }
     case 'DELETE': {
       const timestamp = requireTimestamp(req);
-      const outcome = await containers.deleteContainer(ref, timestamp);
-      if (outcome === 'deleted') return sendStatus(res, 204);
+      const accountTarget = updateTargetFrom(req, 'Account');
+      const outcome = await containers.deleteContainer(ref, timestamp, accountTarget);
+      if (outcome === 'deleted') {
+        if (accountTarget) await x.reporter.report(ref);
+        return sendStatus(res, 204);
+      }
       if (outcome === 'not_found') return sendStatus(res, 404, 'Not Found');
       return sendStatus(res, 409, outcome === 'not_empty' ? 'Conflict: the container is not empty' : 'Conflict: the container was created later');
     }
@@ -187,5 +206,6 @@ export async function handleObjectRow(x: ContainerExchange, ref: ContainerRef, o
   const outcome = await containers.updateRow(ref, row);
   if (outcome === 'no_container') return sendStatus(res, 404, 'Not Found');
   if (outcome === 'stale') return sendStatus(res, 202, '', { 'X-Backend-Timestamp': timestamp.internal });
+  x.reporter.changed(ref);
   sendStatus(res, req.method === 'PUT' ? 201 : 204, '', { 'X-Backend-Timestamp': timestamp.internal });
 }

@@ -16,6 +16,7 @@ import { Level } from 'level';
 import { hashPath } from '../../common/hash-path';
 import type { Timestamp } from '../../common/timestamp';
 import type { HashSecret } from '../diskfile/disk-file';
+import type { UpdateTarget } from '../http/update-target';
 import { KeyedMutex } from '../diskfile/keyed-mutex';
 import { devicePath } from '../diskfile/layout';
 import { type ListingEntry, type ListingParams } from './listing';
@@ -97,7 +98,7 @@ export class ContainerStore {
    * PUT: creates the container, or recreates a deleted one when newer than the DELETE, or updates
    * the PUT timestamp and merges metadata. 'conflict' when it stays deleted (older than the DELETE).
    */
-  async putContainer(ref: ContainerRef, timestamp: Timestamp, metadata: Record<string, string>): Promise<PutContainerOutcome> {
+  async putContainer(ref: ContainerRef, timestamp: Timestamp, metadata: Record<string, string>, accountTarget?: UpdateTarget): Promise<PutContainerOutcome> {
     const db = await this.db(ref.device);
     const hash = this.hash(ref);
     return this.locks.run(hash, async () => {
@@ -111,6 +112,7 @@ export class ContainerStore {
         if (!wasLive) rec.created = timestamp.internal;
       }
       rec.metadata = mergeMetadata(rec.metadata, metadata, timestamp);
+      if (accountTarget) rec.accountTarget = accountTarget;
       if (isDeleted(rec)) return 'conflict';
       await db.put(ContainerStore.statKey(hash), JSON.stringify(rec), { sync: this.opts.fsync });
       return wasLive ? 'accepted' : 'created';
@@ -131,14 +133,15 @@ export class ContainerStore {
   }
 
   /** DELETE: only an existing, empty container; records the deletion timestamp. */
-  async deleteContainer(ref: ContainerRef, timestamp: Timestamp): Promise<DeleteContainerOutcome> {
+  async deleteContainer(ref: ContainerRef, timestamp: Timestamp, accountTarget?: UpdateTarget): Promise<DeleteContainerOutcome> {
     const db = await this.db(ref.device);
     const hash = this.hash(ref);
     return this.locks.run(hash, async () => {
       const old = await this.readRecord(db, hash);
       if (!old || isDeleted(old)) return 'not_found';
       if (old.objectCount > 0) return 'not_empty';
-      const rec = { ...old, deleteTimestamp: timestamp.internal };
+      const rec: ContainerRecord = { ...old, deleteTimestamp: timestamp.internal };
+      if (accountTarget) rec.accountTarget = accountTarget;
       if (old.deleteTimestamp && !rowWins({ timestamp: old.deleteTimestamp }, { timestamp: timestamp.internal })) rec.deleteTimestamp = old.deleteTimestamp;
       if (!isDeleted(rec)) return 'conflict';
       await db.put(ContainerStore.statKey(hash), JSON.stringify(rec), { sync: this.opts.fsync });

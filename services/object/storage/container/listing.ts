@@ -12,7 +12,8 @@
  * With a `delimiter`, a name holding the delimiter after the prefix is rolled up into one
  * `{subdir}` entry (prefix + text up to and including the delimiter), listed once, at the place
  * its first name would have been; a subdir equal to `marker` is not repeated (the previous page
- * ended with it). `limit` counts objects and subdirs together.
+ * ended with it). `limit` counts objects and subdirs together. `path` (Swift's, prefix and
+ * delimiter '/' set from it) lists only the direct children of a pseudo-directory, as objects.
  */
 import type { ObjectRow } from './rows';
 
@@ -25,6 +26,11 @@ export interface ListingParams {
   endMarker?: string;
   limit: number;
   reverse: boolean;
+  /**
+   * Swift's `path`: the prefix (already `path` + '/', see listingParams) whose direct children
+   * are listed, without subdirs: deeper names are left out, not rolled up.
+   */
+  path?: string;
 }
 
 /** Anything listed: a name and whether it is deleted (object rows; the account layer's container rows). */
@@ -76,6 +82,14 @@ export async function listObjects<R extends ListedRow = ObjectRow>(rows: Iterabl
       continue;
     }
     if (row.deleted) continue;
+    if (p.path !== undefined) {
+      // Swift: the pseudo-directory's own marker object and anything below a child are left out.
+      const at = name.indexOf('/', prefix.length);
+      if (name === p.path || (at >= 0 && name.length > at + 1)) continue;
+      out.push({ kind: 'object', row });
+      if (out.length >= p.limit) break;
+      continue;
+    }
     if (skipDir !== undefined && name.startsWith(skipDir)) continue;
     skipDir = undefined;
     if (p.delimiter) {

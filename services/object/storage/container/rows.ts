@@ -11,6 +11,7 @@
  *   and the object count and bytes used, kept in step with the rows in the same batch.
  */
 import { Timestamp } from '../../common/timestamp';
+import type { UpdateTarget } from '../http/update-target';
 
 /** Timestamps are stored in their internal form, which sorts as text. */
 export interface ObjectRow {
@@ -40,6 +41,8 @@ export interface ContainerRecord {
   metadata: Record<string, MetadataItem>;
   objectCount: number;
   bytesUsed: number;
+  /** The account replica this container reports to (from its newest PUT/DELETE naming one). */
+  accountTarget?: UpdateTarget;
 }
 
 const ts = (s: string): Timestamp => Timestamp.parse(s);

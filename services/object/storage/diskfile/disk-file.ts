@@ -69,12 +69,16 @@ export class DiskFile {
   /** `/account/container/object`. */
   readonly name: string;
 
+  /**
+   * `secret` computes the hash from the name; `{ hash }` addresses a hash directory found on disk
+   * (the auditor: the name may be unknown or unreadable there).
+   */
   constructor(
     private readonly ctx: StoreContext,
     readonly ref: ObjectRef,
-    secret: HashSecret,
+    secret: HashSecret | { hash: string },
   ) {
-    this.hash = hashPath(secret.prefix, secret.suffix, ref.account, ref.container, ref.object);
+    this.hash = 'hash' in secret ? secret.hash : hashPath(secret.prefix, secret.suffix, ref.account, ref.container, ref.object);
     this.suffix = hashSuffix(this.hash);
     this.dir = hashDirPath(ctx.devicesRoot, ref.device, ref.partition, this.hash);
     this.name = `/${ref.account}/${ref.container}/${ref.object}`;

@@ -59,6 +59,32 @@ export class ObjectStore {
     return new DiskFile(this.ctx, ref, this.opts.secret);
   }
 
+  /**
+   * The object whose hash directory is `objects/<partition>/<suffix>/<hash>` (found by walking
+   * the disk); `name` (`/a/c/o`, from its metadata when readable) is only used in logs and events.
+   */
+  objectAtHash(device: string, partition: string, hash: string, name = ''): DiskFile {
+    const [, account = '', container = '', ...object] = name.split('/');
+    return new DiskFile(this.ctx, { device, partition, account, container, object: object.join('/') }, { hash });
+  }
+
+  /** Where this store's devices live, and whether it syncs (for the replication receiver). */
+  get devicesRoot(): string {
+    return this.opts.devicesRoot;
+  }
+
+  get fsync(): boolean {
+    return this.opts.fsync;
+  }
+
+  /**
+   * Runs fn under the same lock DiskFile writers take for a hash directory (`dir` as DiskFile.dir
+   * gives it): the replication receiver knows hashes (tombstones carry no name), not names.
+   */
+  lockHashDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+    return this.ctx.locks.run(`obj:${dir}`, fn);
+  }
+
   partitionHashes(device: string, partition: string): PartitionHashes {
     return this.ctx.partitionHashes(device, partition);
   }

@@ -13,12 +13,16 @@
  * marked) and after it (so a `get()` that consumed the first mark while the rename was pending
  * does not keep a stale hash).
  *
- * Only the storage server process that owns the device touches these files; appends and the
- * consolidation are serialized by its per-partition lock. Workers in other processes ask the
- * storage server rather than reading them.
+ * Only the storage server process reads and consolidates these files (workers in other
+ * processes ask it); in-process, appends and the consolidation are serialized by the
+ * per-partition lock. The auditor, in the workers process, also appends (after a quarantine),
+ * so marks must not get lost across processes without a shared lock: the consolidation first
+ * renames `hashes.invalid` aside and reads the renamed file, and an appender checks after its
+ * write that the file it wrote to is still the one at the path, appending again when the
+ * consolidation took it meanwhile (a write that landed before the rename is read by it).
  */
 import { createHash } from 'node:crypto';
-import { appendFile, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { KeyedMutex } from './keyed-mutex';
 import { classifyFiles } from './ondisk-files';
@@ -42,7 +46,21 @@ export class PartitionHashes {
 
   /** Marks a suffix as changed; its hash is recomputed by the next get(). */
   async invalidate(suffix: string): Promise<void> {
-    await this.locks.run(this.lockKey, () => appendFile(path.join(this.dir, HASHES_INVALID_FILE), `${suffix}\n`));
+    await this.locks.run(this.lockKey, async () => {
+      const file = path.join(this.dir, HASHES_INVALID_FILE);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const fh = await open(file, 'a');
+        let written: number;
+        try {
+          await fh.appendFile(`${suffix}\n`);
+          written = (await fh.stat()).ino;
+        } finally {
+          await fh.close();
+        }
+        const now = await stat(file).then((s) => s.ino, () => -1);
+        if (now === written) return;
+      }
+    });
   }
 
   /**
@@ -61,7 +79,8 @@ export class PartitionHashes {
       }
       const stored = await this.readStored();
       const hashes: SuffixHashes = stored ?? {};
-      const invalid = await this.readInvalid();
+      const consumed = await this.takeInvalid();
+      const invalid = await this.readInvalid(consumed);
       const todo = new Set([...invalid, ...recalculate.filter((s) => SUFFIX.test(s)), ...(stored ? [] : suffixDirs)]);
       for (const suffix of todo) {
         const h = await hashSuffixDir(path.join(this.dir, suffix));
@@ -74,7 +93,7 @@ export class PartitionHashes {
         await rename(tmp, path.join(this.dir, HASHES_FILE));
       }
       // Only after hashes.json holds the recomputed values: a crash before this re-does the work.
-      if (invalid.length > 0) await writeFile(path.join(this.dir, HASHES_INVALID_FILE), '');
+      for (const f of consumed) await unlink(path.join(this.dir, f)).catch(() => undefined);
       return hashes;
     });
   }
@@ -102,14 +121,30 @@ export class PartitionHashes {
     }
   }
 
-  private async readInvalid(): Promise<string[]> {
+  /**
+   * Renames `hashes.invalid` aside (appends from now on start a new file) and returns every
+   * set-aside file, including those of a consolidation that crashed before removing them.
+   */
+  private async takeInvalid(): Promise<string[]> {
     try {
-      const text = await readFile(path.join(this.dir, HASHES_INVALID_FILE), 'utf8');
-      return [...new Set(text.split('\n').filter((s) => SUFFIX.test(s)))];
+      await rename(path.join(this.dir, HASHES_INVALID_FILE), path.join(this.dir, `${HASHES_INVALID_FILE}.${this.newId()}.taken`));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    return (await readdir(this.dir)).filter((n) => n.startsWith(`${HASHES_INVALID_FILE}.`) && n.endsWith('.taken'));
+  }
+
+  private async readInvalid(files: readonly string[]): Promise<string[]> {
+    const out = new Set<string>();
+    for (const f of files) {
+      try {
+        const text = await readFile(path.join(this.dir, f), 'utf8');
+        for (const s of text.split('\n')) if (SUFFIX.test(s)) out.add(s);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    return [...out];
   }
 }
 

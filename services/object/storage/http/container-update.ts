@@ -9,31 +9,30 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rename } from 'node:fs/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import * as path from 'node:path';
 import { hashPath } from '../../common/hash-path';
 import type { Logger } from '../../../runtime/log';
 import type { HashSecret, ObjectRef } from '../diskfile/disk-file';
 import { fsyncDir, mkdirDurable, writeNewFile } from '../diskfile/durable-fs';
 import { asyncPendingPath, tmpPath } from '../diskfile/layout';
-import { HttpError } from './http-error';
-import { singleHeader } from './request-headers';
+import { updateTargetFrom, type UpdateTarget } from './update-target';
 
 /** Where the container row lives. */
-export interface ContainerTarget {
-  host: string;
-  port: number;
-  device: string;
-  partition: string;
-}
+export type ContainerTarget = UpdateTarget;
 
-/** One container update, as sent and as queued in async_pending (JSON). */
+/** One update, as sent and as queued in async_pending (JSON). */
 export interface PendingUpdate {
+  /**
+   * Which layer the target serves: absent = container (an object's row update, path
+   * `/<account>/<container>/<object>`); 'account' = a container's report, path `/<account>/<container>`.
+   */
+  layer?: 'account';
   method: 'PUT' | 'DELETE';
-  /** `/<account>/<container>/<object>` (not encoded). */
+  /** `/<account>/<container>[/<object>]` (not encoded). */
   path: string;
   headers: Record<string, string>;
-  target: ContainerTarget;
+  target: UpdateTarget;
 }
 
 /**
@@ -41,46 +40,44 @@ export interface PendingUpdate {
  * none (e.g. a replicator's or a test's direct write), 400 when only some are given or malformed.
  */
 export function containerTargetFrom(req: IncomingMessage): ContainerTarget | undefined {
-  const host = singleHeader(req, 'x-container-host')?.trim();
-  const device = singleHeader(req, 'x-container-device')?.trim();
-  const partition = singleHeader(req, 'x-container-partition')?.trim();
-  if (host === undefined && device === undefined && partition === undefined) return undefined;
-  if (!host || !device || !partition) throw new HttpError(400, 'X-Container-Host, X-Container-Device and X-Container-Partition go together');
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(host);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new HttpError(400, 'X-Container-Host must be ip:port');
-  if (device.includes('/') || device === '.' || device === '..') throw new HttpError(400, 'Invalid X-Container-Device');
-  if (!/^\d{1,10}$/.test(partition)) throw new HttpError(400, 'Invalid X-Container-Partition');
-  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]), device, partition };
+  return updateTargetFrom(req, 'Container');
 }
 
 /** The request path of an update at its target (each name segment percent-encoded). */
 export function updateUrl(u: PendingUpdate): string {
   const [, account, container, ...object] = u.path.split('/');
+  if (u.layer === 'account') return `/${encodeURIComponent(u.target.device)}/${u.target.partition}/${encodeURIComponent(account)}/${encodeURIComponent(container)}`;
   return `/${encodeURIComponent(u.target.device)}/${u.target.partition}/${encodeURIComponent(account)}/${encodeURIComponent(container)}/${encodeURIComponent(object.join('/'))}`;
 }
 
 /** Sends one update; resolves true on a 2xx answer, false on anything else (never rejects). */
-export function sendUpdate(u: PendingUpdate, timeoutMs: number, transId?: string): Promise<boolean> {
+export async function sendUpdate(u: PendingUpdate, timeoutMs: number, transId?: string): Promise<boolean> {
+  const status = await sendUpdateStatus(u, timeoutMs, transId);
+  return status >= 200 && status < 300;
+}
+
+/** Sends one update; resolves with the answer's status, 0 when there was none (error, timeout). */
+export function sendUpdateStatus(u: PendingUpdate, timeoutMs: number, transId?: string, agent?: Agent): Promise<number> {
   return new Promise((resolve) => {
     let done = false;
-    const finish = (ok: boolean): void => {
+    const finish = (status: number): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      resolve(ok);
+      resolve(status);
     };
-    const headers: Record<string, string> = { ...u.headers, 'X-Backend-Storage-Layer': 'container', 'Content-Length': '0' };
+    const headers: Record<string, string> = { ...u.headers, 'X-Backend-Storage-Layer': u.layer ?? 'container', 'Content-Length': '0' };
     if (transId) headers['X-Trans-Id'] = transId;
-    const req = httpRequest({ host: u.target.host, port: u.target.port, method: u.method, path: updateUrl(u), headers, agent: false }, (res) => {
+    const req = httpRequest({ host: u.target.host, port: u.target.port, method: u.method, path: updateUrl(u), headers, agent: agent ?? false }, (res) => {
       res.resume();
-      res.on('end', () => finish(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300));
-      res.on('error', () => finish(false));
+      res.on('end', () => finish(res.statusCode ?? 0));
+      res.on('error', () => finish(0));
     });
     const timer = setTimeout(() => {
-      finish(false);
+      finish(0);
       req.destroy();
     }, timeoutMs);
-    req.on('error', () => finish(false));
+    req.on('error', () => finish(0));
     req.end();
   });
 }
@@ -108,10 +105,13 @@ export class ContainerUpdater {
     return 'queued';
   }
 
-  /** Writes the update to `<device>/async_pending/<suffix>/<hash>-<timestamp>` (temp file, then rename). */
-  async queue(device: string, hash: string, u: PendingUpdate): Promise<string> {
+  /**
+   * Writes the update to `<device>/async_pending/<suffix>/<hash>-<timestamp>` (temp file, then
+   * rename); `timestamp` defaults to the update's X-Timestamp (an object's version).
+   */
+  async queue(device: string, hash: string, u: PendingUpdate, timestamp: string = u.headers['X-Timestamp']): Promise<string> {
     const { devicesRoot, fsync } = this.opts;
-    const file = asyncPendingPath(devicesRoot, device, hash, u.headers['X-Timestamp']);
+    const file = asyncPendingPath(devicesRoot, device, hash, timestamp);
     const tmpDir = tmpPath(devicesRoot, device);
     await mkdirDurable(tmpDir, fsync);
     await mkdirDurable(path.dirname(file), fsync);
@@ -121,4 +121,30 @@ export class ContainerUpdater {
     if (fsync) await fsyncDir(path.dirname(file));
     return file;
   }
+}
+
+const isStringRecord = (v: unknown): v is Record<string, string> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+
+/** Parses a queued update (the updater's side of the format); undefined when it is not one. */
+export function parsePendingUpdate(text: string): PendingUpdate | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  if (o.layer !== undefined && o.layer !== 'account') return undefined;
+  if (o.method !== 'PUT' && o.method !== 'DELETE') return undefined;
+  if (typeof o.path !== 'string' || !isStringRecord(o.headers)) return undefined;
+  const parts = o.path.split('/');
+  if (parts[0] !== '' || parts.length < (o.layer === 'account' ? 3 : 4) || (o.layer === 'account' && parts.length !== 3)) return undefined;
+  const t = o.target as Record<string, unknown> | null;
+  if (typeof t !== 'object' || t === null || typeof t.host !== 'string' || typeof t.port !== 'number' || typeof t.device !== 'string' || typeof t.partition !== 'string') return undefined;
+  if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535 || !/^\d{1,10}$/.test(t.partition) || t.device.includes('/')) return undefined;
+  const u: PendingUpdate = { method: o.method, path: o.path, headers: o.headers, target: { host: t.host, port: t.port, device: t.device, partition: t.partition } };
+  if (o.layer === 'account') u.layer = 'account';
+  return u;
 }

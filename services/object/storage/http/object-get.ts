@@ -10,6 +10,7 @@
 import type { HandlerContext } from './handler-context';
 import type { ObjectRef } from '../diskfile/disk-file';
 import { parseRange } from './byte-range';
+import { isExpired, bypassesExpiry } from './delete-at';
 import { evaluateConditions, strongMatch, type ConditionHeaders } from './conditions';
 import { singleHeader } from './request-headers';
 import { objectHeaders, sendStatus, type Headers } from './respond';
@@ -47,6 +48,11 @@ export async function handleGetOrHead(ctx: HandlerContext, ref: ObjectRef): Prom
   }
   const obj = result.object;
   const m = obj.metadata;
+  if (isExpired(m, ctx.now()) && !bypassesExpiry(req)) {
+    await obj.close();
+    sendStatus(res, 404, 'Not Found');
+    return;
+  }
   const headers = objectHeaders(m);
   const outcome = evaluateConditions(req.method ?? 'GET', conditions, { etag: m.etag, lastModified: m.timestamp.lastModifiedSeconds });
   if (outcome !== 'proceed') {

@@ -12,6 +12,7 @@ import { storedHeadersFrom } from '../../common/object-headers';
 import { StorageError } from '../diskfile/storage-error';
 import type { ObjectWriter } from '../diskfile/object-writer';
 import { containerTargetFrom } from './container-update';
+import { currentExpiry, requestDeleteAt } from './delete-at';
 import type { HandlerContext, ObjectHandler } from './handler-context';
 import { CLIENT_DISCONNECT, HttpError } from './http-error';
 import { announcedEtag, contentLength, isChunked, requireTimestamp, singleHeader } from './request-headers';
@@ -29,6 +30,7 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
   if (expectedLength === undefined && !isChunked(req)) throw new HttpError(411, 'Content-Length or chunked transfer encoding required');
   if (expectedLength !== undefined && expectedLength > ctx.maxObjectSize) throw new HttpError(413, `object larger than ${ctx.maxObjectSize} bytes`);
   const target = containerTargetFrom(req);
+  const deleteAt = requestDeleteAt(req, ctx.now());
 
   const file = ctx.store.object(ref);
   // Early refusal only saves the upload; the authoritative check runs again at commit.
@@ -36,7 +38,12 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
   if (winner && !timestamp.isNewerThan(winner.timestamp)) {
     throw new StorageError('CONFLICT', `${timestamp.internal} is not newer than ${winner.timestamp.internal}`, winner.timestamp);
   }
+  // An overwritten version's expiry entry goes once this one is in (reading it costs an open,
+  // so only when there is a version to replace).
+  const previousDeleteAt = winner?.kind === 'data' ? (await currentExpiry(file, ctx.now())).deleteAt : undefined;
   if (ctx.expectContinue) ctx.res.writeContinue();
+  // Indexed before the object exists: the index may hold more than the disk, never less.
+  if (deleteAt !== undefined) await ctx.expiring.add(ref.device, file.hash, { account: ref.account, container: ref.container, object: ref.object, partition: ref.partition, deleteAt });
 
   const writer = await file.create(timestamp);
   let meta;
@@ -63,6 +70,7 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
       'X-Content-Type': meta.contentType,
     }, ctx.transId);
   }
+  if (previousDeleteAt !== undefined && previousDeleteAt !== deleteAt) await ctx.expiring.remove(ref.device, previousDeleteAt, file.hash).catch(() => false);
   sendStatus(ctx.res, 201, '', { ETag: `"${meta.etag}"`, 'X-Backend-Timestamp': timestamp.internal });
 };
 

@@ -8,8 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../../runtime/log';
 import { handleAccount, handleContainerRow } from '../account/account-http';
 import type { AccountStore } from '../account/account-store';
+import type { AccountReporter } from '../container/account-reporter';
 import type { ContainerStore } from '../container/container-store';
 import { handleContainer, handleObjectRow } from '../container/container-http';
+import type { ExpiryIndex } from '../diskfile/expirer-index';
 import type { ObjectStore } from '../diskfile/object-store';
 import type { ContainerUpdater } from './container-update';
 import { errorResponse } from './error-response';
@@ -19,6 +21,7 @@ import { handleGetOrHead } from './object-get';
 import { handlePost } from './object-post';
 import { handlePut } from './object-put';
 import { singleHeader } from './request-headers';
+import { handleReplication, isReplicationRequest } from './replication-routes';
 import { sendStatus } from './respond';
 import { parseStoragePath } from './storage-path';
 import type { StorageStats } from './storage-stats';
@@ -39,7 +42,10 @@ export interface RouterDeps {
   /** The account layer (account paths, and container paths with X-Backend-Storage-Layer: account). */
   accounts: AccountStore;
   stats: StorageStats;
+  expiring: ExpiryIndex;
   updater: ContainerUpdater;
+  /** Container → account reports. */
+  reporter: AccountReporter;
   logger: Logger;
   maxObjectSize: number;
 }
@@ -48,7 +54,7 @@ export function createRequestRouter(deps: RouterDeps): (req: IncomingMessage, re
   return (req, res, expectContinue) => {
     const transId = singleHeader(req, 'x-trans-id')?.slice(0, 128) || `tx${randomUUID().replace(/-/g, '')}`;
     res.setHeader('X-Trans-Id', transId);
-    const ctx: HandlerContext = { req, res, store: deps.store, stats: deps.stats, updater: deps.updater, maxObjectSize: deps.maxObjectSize, expectContinue, transId, log: {} };
+    const ctx: HandlerContext = { req, res, store: deps.store, stats: deps.stats, expiring: deps.expiring, now: Date.now, updater: deps.updater, maxObjectSize: deps.maxObjectSize, expectContinue, transId, log: {} };
     const started = process.hrtime.bigint();
     let failedStatus: number | undefined;
     res.on('close', () => {
@@ -75,11 +81,12 @@ async function route(ctx: HandlerContext, deps: RouterDeps): Promise<void> {
   const url = req.url ?? '/';
   if (url === '/healthcheck' && (method === 'GET' || method === 'HEAD')) return sendStatus(res, 200, 'OK');
   if (url === '/recon/stats' && method === 'GET') {
-    const body = JSON.stringify(deps.stats.snapshot());
+    const body = JSON.stringify({ ...deps.stats.snapshot(), accountReports: deps.reporter.counters });
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(body);
     return;
   }
+  if (isReplicationRequest(req)) return handleReplication(ctx, deps);
   const handler = HANDLERS[method];
   if (!handler) return sendStatus(res, 405, 'Method Not Allowed', { Allow: ALLOW });
   const parsed = parseStoragePath(url);
@@ -105,7 +112,7 @@ async function route(ctx: HandlerContext, deps: RouterDeps): Promise<void> {
     if (ctx.expectContinue) res.writeContinue();
     ctx.log.device = device;
     ctx.log.layer = 'container';
-    const x = { req, res, containers: deps.containers };
+    const x = { req, res, containers: deps.containers, reporter: deps.reporter };
     const ref = { device, account, container };
     return object === undefined ? handleContainer(x, ref) : handleObjectRow(x, ref, object);
   }

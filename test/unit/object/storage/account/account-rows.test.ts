@@ -19,6 +19,14 @@ describe('account container rows', () => {
     expect(deleted).toEqual({ name: 'c', put_timestamp: T2, delete_timestamp: T3, object_count: 0, bytes_used: 0, deleted: true });
   });
 
+  test('a report with the same timestamps brings new counts (object changes do not move them)', () => {
+    const first = mergeContainerRow(undefined, { name: 'c', put_timestamp: T2, delete_timestamp: '', object_count: 3, bytes_used: 30 })!;
+    expect(mergeContainerRow(first, { name: 'c', put_timestamp: T2, delete_timestamp: '', object_count: 4, bytes_used: 41 })).toEqual({ ...first, object_count: 4, bytes_used: 41 });
+    const deleted = mergeContainerRow(first, { name: 'c', put_timestamp: T2, delete_timestamp: T3, object_count: 0, bytes_used: 0 })!;
+    // A late report of the live container (older delete timestamp, same put) is stale.
+    expect(mergeContainerRow(deleted, { name: 'c', put_timestamp: T2, delete_timestamp: '', object_count: 7, bytes_used: 70 })).toBeUndefined();
+  });
+
   test('deltas count live rows only', () => {
     const live = { name: 'c', put_timestamp: T1, delete_timestamp: '', object_count: 2, bytes_used: 20, deleted: false };
     expect(containerRowDelta(undefined, live)).toEqual({ containers: 1, objects: 2, bytes: 20 });

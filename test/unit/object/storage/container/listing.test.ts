@@ -1,5 +1,6 @@
 import { compareNames, listObjects, prefixEnd, type ListingEntry, type ListingParams } from '../../../../../services/object/storage/container/listing';
 import type { ObjectRow } from '../../../../../services/object/storage/container/rows';
+import { listingParams } from '../../../../../services/object/storage/container/container-http';
 
 const row = (name: string, deleted = false): ObjectRow => ({ name, timestamp: '1700000000.00000', size: name.length, etag: 'e', content_type: 'text/plain', deleted });
 const NAMES = ['a', 'a/1', 'a/2', 'a/b/1', 'ab', 'b', 'b/x', 'c', 'd/', 'e'];
@@ -95,5 +96,20 @@ describe('prefixEnd', () => {
     expect(prefixEnd('\u{10FFFF}')).toBeUndefined();
     expect(prefixEnd('\uD7FF')).toBe('\uE000');
     expect(compareNames('ab\u{10FFFF}\u{10FFFF}', prefixEnd('ab')!)).toBeLessThan(0);
+  });
+
+  test('path: the direct children of a pseudo-directory, as objects, without subdirs (Swift)', async () => {
+    const rows = sorted([...NAMES, 'a/', 'a/b/', 'a/c/']);
+    const byPath = (path: string, extra: Partial<ListingParams> = {}): Promise<string[]> => list({ ...listingParams(`/x?path=${encodeURIComponent(path)}`), ...extra }, rows);
+    expect(listingParams('/x?path=a')).toEqual(expect.objectContaining({ prefix: 'a/', delimiter: '/', path: 'a/' }));
+    expect(listingParams('/x?path=a//&prefix=zz&delimiter=-')).toEqual(expect.objectContaining({ prefix: 'a/', delimiter: '/', path: 'a/' }));
+    // 'a/' itself is left out; 'a/b/1' is below a child; 'a/b/' and 'a/c/' end at the delimiter.
+    expect(await byPath('a')).toEqual(['a/1', 'a/2', 'a/b/', 'a/c/']);
+    expect(await byPath('a/')).toEqual(['a/1', 'a/2', 'a/b/', 'a/c/']);
+    expect(await byPath('a', { reverse: true })).toEqual(['a/c/', 'a/b/', 'a/2', 'a/1']);
+    expect(await byPath('a', { limit: 2 })).toEqual(['a/1', 'a/2']);
+    expect(await byPath('a', { marker: 'a/2' })).toEqual(['a/b/', 'a/c/']);
+    expect(await byPath('')).toEqual(['a', 'a/', 'ab', 'b', 'c', 'd/', 'e']);
+    expect(await byPath('zz')).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import * as path from 'node:path';
 import { ls, makeStore, put, T, type Fixture } from './store-fixture';
 
@@ -24,7 +24,8 @@ describe('hashes.json (suffix hashes for the replicator)', () => {
     const ph = f.store.partitionHashes('sda', '7');
     await put(file, '1700000000.00001', 'x');
     const h1 = await ph.get();
-    expect(readFileSync(path.join(file.partitionDir, 'hashes.invalid'), 'utf8')).toBe('');
+    expect(existsSync(path.join(file.partitionDir, 'hashes.invalid'))).toBe(false);
+    expect(readdirSync(file.partitionDir).filter((n) => n.startsWith('hashes.invalid'))).toEqual([]);
     expect(await ph.get()).toEqual(h1);
 
     await file.post(T('1700000000.00002'), { headers: { 'x-object-meta-a': '1' } });
@@ -92,5 +93,19 @@ describe('tmp sweep', () => {
     utimesSync(path.join(tmp, 'old'), new Date(now - 3_600_000), new Date(now - 3_600_000));
     expect(await f.store.sweepTmp(600_000, now)).toBe(1);
     expect(ls(tmp)).toEqual(['fresh']);
+  });
+
+  test('a mark appended while a consolidation holds the file aside is not lost', async () => {
+    const file = f.store.object(f.ref());
+    const ph = f.store.partitionHashes('sda', '7');
+    await put(file, '1700000000.00001', 'x');
+    const h1 = await ph.get();
+    // Another process's consolidation took hashes.invalid (renamed aside) and crashed before
+    // removing it: the set-aside marks still count on the next get().
+    await file.post(T('1700000000.00002'), { headers: { 'x-object-meta-a': '1' } });
+    renameSync(path.join(file.partitionDir, 'hashes.invalid'), path.join(file.partitionDir, 'hashes.invalid.crashed.taken'));
+    const h2 = await ph.get();
+    expect(h2[file.suffix]).not.toBe(h1[file.suffix]);
+    expect(readdirSync(file.partitionDir).filter((n) => n.startsWith('hashes.invalid'))).toEqual([]);
   });
 });

@@ -2,8 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ContainerUpdater, containerTargetFrom, sendUpdate, updateUrl, type PendingUpdate } from '../../../../../services/object/storage/http/container-update';
+import { ContainerUpdater, containerTargetFrom, parsePendingUpdate, sendUpdate, updateUrl, type PendingUpdate } from '../../../../../services/object/storage/http/container-update';
 import { HttpError } from '../../../../../services/object/storage/http/http-error';
+import { updateTargetFrom } from '../../../../../services/object/storage/http/update-target';
 
 const req = (headers: Record<string, string>): IncomingMessage => ({ headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) }) as unknown as IncomingMessage;
 const target = { host: '127.0.0.1', port: 6201, device: 'sdc', partition: '9' };
@@ -57,5 +58,35 @@ describe('updates', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('queued update format', () => {
+  test('container updates and account reports round-trip; anything else is refused', () => {
+    const obj: PendingUpdate = { method: 'PUT', path: '/a/c/o/deep', headers: { 'X-Timestamp': '1700000000.00000', 'X-Size': '1' }, target };
+    const rep: PendingUpdate = { layer: 'account', method: 'PUT', path: '/a/c', headers: { 'X-Put-Timestamp': '1700000000.00000' }, target };
+    expect(parsePendingUpdate(JSON.stringify(obj))).toEqual(obj);
+    expect(parsePendingUpdate(JSON.stringify(rep))).toEqual(rep);
+    expect(updateUrl(rep)).toBe('/sdc/9/a/c');
+    expect(updateUrl(obj)).toBe('/sdc/9/a/c/o%2Fdeep');
+    for (const bad of [
+      'not json',
+      '[]',
+      JSON.stringify({ ...obj, method: 'POST' }),
+      JSON.stringify({ ...obj, layer: 'object' }),
+      JSON.stringify({ ...rep, path: '/a/c/o' }),
+      JSON.stringify({ ...obj, path: '/a/c' }),
+      JSON.stringify({ ...obj, headers: { a: 1 } }),
+      JSON.stringify({ ...obj, target: { ...target, port: 0 } }),
+      JSON.stringify({ ...obj, target: { ...target, device: '../x' } }),
+    ]) {
+      expect(parsePendingUpdate(bad)).toBeUndefined();
+    }
+  });
+
+  test('X-Account-* targets follow the same rules as X-Container-*', () => {
+    expect(updateTargetFrom(req({ 'X-Account-Host': '127.0.0.1:6201', 'X-Account-Device': 'sdc', 'X-Account-Partition': '9' }), 'Account')).toEqual(target);
+    expect(() => updateTargetFrom(req({ 'X-Account-Device': 'sdc' }), 'Account')).toThrow(HttpError);
+    expect(updateTargetFrom(req({ 'X-Container-Host': '127.0.0.1:6201' }), 'Account')).toBeUndefined();
   });
 });

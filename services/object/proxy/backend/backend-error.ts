@@ -1,0 +1,20 @@
+/**
+ * Why a call to a storage server produced no HTTP answer. Stable codes (messages may change):
+ *  - CONNECT_FAILED: refused, unreachable, reset before any response;
+ *  - CONNECT_TIMEOUT: no connection within connTimeoutMs (or, for an upload, no 100 Continue);
+ *  - NODE_TIMEOUT: connected, but the server stayed silent for nodeTimeoutMs;
+ *  - ABORTED: the proxy gave up on the call itself (client went away, quorum already decided);
+ *  - BODY_TOO_LARGE: a response expected to be small (JSON, status text) was not.
+ * A storage server that answers with an error status is not a BackendError: callers see the status.
+ */
+export type BackendErrorCode = 'CONNECT_FAILED' | 'CONNECT_TIMEOUT' | 'NODE_TIMEOUT' | 'ABORTED' | 'BODY_TOO_LARGE';
+
+export class BackendError extends Error {
+  constructor(
+    readonly code: BackendErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}

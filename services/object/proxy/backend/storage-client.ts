@@ -1,0 +1,274 @@
+/**
+ * The proxy's HTTP client for storage servers (docs/object-storage.md, "internal protocol").
+ *
+ * - One keep-alive Agent per storage server (ip:port), so the steady state reuses connections.
+ * - connTimeoutMs bounds connecting; nodeTimeoutMs bounds any silence once connected (waiting
+ *   for headers, for 100 Continue, or between body chunks). Both end the call with a
+ *   BackendError, never a hang.
+ * - Every call carries the client request's X-Trans-Id, and X-Backend-Storage-Layer for the
+ *   container and account layers.
+ * - Bodies stream both ways: send() hands back the response stream (the caller reads it with
+ *   backpressure, or abort()s it); openUpload() sends headers with `Expect: 100-continue` and
+ *   only then streams the body, so a server that refuses (507, 409, 413) costs no bytes.
+ */
+import { Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
+import { BackendError } from './backend-error';
+import { storagePath } from './storage-path';
+
+export type StorageLayer = 'object' | 'container' | 'account';
+
+/** A storage server device, as the rings name it (RingDevice fits). */
+export interface NodeAddress {
+  readonly ip: string;
+  readonly port: number;
+  readonly device: string;
+}
+
+export interface BackendRequest {
+  node: NodeAddress;
+  partition: number;
+  method: string;
+  account: string;
+  container?: string;
+  object?: string;
+  /** Absent = object (the storage server's default). */
+  layer?: StorageLayer;
+  query?: URLSearchParams;
+  headers?: Record<string, string | number>;
+  /** A small body sent as is (Content-Length set here); uploads use openUpload(). */
+  body?: Buffer | string;
+  transId: string;
+}
+
+/** An answer whose body is still streaming. */
+export interface BackendResponse {
+  node: NodeAddress;
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+  /** Ends the call now (the body stream is destroyed); harmless after the end. */
+  abort(): void;
+}
+
+/** An answer with its (small) body read. */
+export interface BackendReply {
+  node: NodeAddress;
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export type UploadOpening = { kind: 'continue'; upload: BackendUpload } | { kind: 'refused'; reply: BackendReply };
+
+export interface StorageClientOptions {
+  connTimeoutMs: number;
+  nodeTimeoutMs: number;
+  /** Connections per storage server at most (requests beyond wait for one). */
+  maxSocketsPerNode?: number;
+}
+
+/** Small answers (status texts, listings) are read whole; more than this is refused. */
+export const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** A header of a backend answer as one string (repeated headers joined), or undefined. */
+export function backendHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
+  return headerValue(headers[name.toLowerCase()]);
+}
+
+export class StorageClient {
+  private readonly agents = new Map<string, Agent>();
+  private closed = false;
+
+  constructor(private readonly opts: StorageClientOptions) {}
+
+  /** Sends a request (small or no body) and resolves once the response headers arrived. */
+  send(req: BackendRequest): Promise<BackendResponse> {
+    return new Promise((resolve, reject) => {
+      const cr = this.start(req, {});
+      let answered = false;
+      cr.on('response', (res) => {
+        answered = true;
+        resolve({ node: req.node, status: res.statusCode ?? 0, headers: res.headers, body: res, abort: () => cr.destroy(new BackendError('ABORTED', 'call abandoned by the proxy')) });
+      });
+      cr.on('error', (err) => {
+        if (!answered) reject(asBackendError(err));
+      });
+      if (req.body !== undefined) cr.end(req.body);
+      else cr.end();
+    });
+  }
+
+  /** send(), then reads the whole (small) body. */
+  async fetch(req: BackendRequest, maxBytes = DEFAULT_MAX_REPLY_BYTES): Promise<BackendReply> {
+    const res = await this.send(req);
+    return { node: res.node, status: res.status, headers: res.headers, body: await readBody(res, maxBytes) };
+  }
+
+  /**
+   * Opens an upload: headers go out at once with `Expect: 100-continue`; resolves with the
+   * upload when the server says continue, or with its final answer when it refuses first.
+   * `req.headers` must say how the body is framed (Content-Length or Transfer-Encoding: chunked).
+   */
+  openUpload(req: BackendRequest): Promise<UploadOpening> {
+    return new Promise((resolve, reject) => {
+      const cr = this.start(req, { Expect: '100-continue' });
+      let settled = false;
+      const upload = new BackendUpload(req.node, cr);
+      cr.on('continue', () => {
+        if (settled) return;
+        settled = true;
+        resolve({ kind: 'continue', upload });
+      });
+      cr.on('response', (res) => {
+        if (settled) return; // the upload handles answers after continue
+        settled = true;
+        const wrapped: BackendResponse = { node: req.node, status: res.statusCode ?? 0, headers: res.headers, body: res, abort: () => cr.destroy() };
+        readBody(wrapped, 1 << 20).then(
+          (body) => {
+            resolve({ kind: 'refused', reply: { node: req.node, status: wrapped.status, headers: res.headers, body } });
+            // A refused upload's request is never finished; drop the connection, not reuse it.
+            cr.destroy();
+          },
+          (err: unknown) => reject(asBackendError(err)),
+        );
+      });
+      cr.on('error', (err) => {
+        if (settled) return;
+        settled = true;
+        reject(asBackendError(err));
+      });
+      cr.flushHeaders();
+    });
+  }
+
+  /** Drops every pooled connection; calls after this fail. */
+  close(): void {
+    this.closed = true;
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
+  }
+
+  private agentFor(node: NodeAddress): Agent {
+    const key = `${node.ip}:${node.port}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      agent = new Agent({ keepAlive: true, maxSockets: this.opts.maxSocketsPerNode ?? 128, maxFreeSockets: 32 });
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  private start(req: BackendRequest, extra: Record<string, string>): ClientRequest {
+    if (this.closed) throw new BackendError('ABORTED', 'storage client closed');
+    const headers: Record<string, string | number> = { ...req.headers, ...extra, 'X-Trans-Id': req.transId };
+    if (req.layer && req.layer !== 'object') headers['X-Backend-Storage-Layer'] = req.layer;
+    if (req.body !== undefined) headers['Content-Length'] = Buffer.byteLength(req.body);
+    const query = req.query?.toString();
+    const path = storagePath({ device: req.node.device, partition: req.partition, account: req.account, container: req.container, object: req.object }) + (query ? `?${query}` : '');
+    const cr = httpRequest({ host: req.node.ip, port: req.node.port, method: req.method, path, headers, agent: this.agentFor(req.node) });
+    const where = `${req.node.ip}:${req.node.port}/${req.node.device}`;
+    const connTimer = setTimeout(() => cr.destroy(new BackendError('CONNECT_TIMEOUT', `no connection to ${where} in ${this.opts.connTimeoutMs} ms`)), this.opts.connTimeoutMs);
+    cr.on('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connTimer);
+      else socket.once('connect', () => clearTimeout(connTimer));
+    });
+    cr.on('close', () => clearTimeout(connTimer));
+    cr.setTimeout(this.opts.nodeTimeoutMs, () => cr.destroy(new BackendError('NODE_TIMEOUT', `${where} silent for ${this.opts.nodeTimeoutMs} ms`)));
+    // Errors after the response arrived surface on the response stream (its reader sees them).
+    cr.on('response', (res) => cr.on('error', (err) => res.destroy(err)));
+    return cr;
+  }
+}
+
+/**
+ * One body being streamed to one storage server (after its 100 Continue). write() respects the
+ * connection's backpressure; finish() ends the body and waits for the server's verdict;
+ * abort() cuts the connection so the server commits nothing.
+ */
+export class BackendUpload {
+  /** Set once the upload can no longer succeed (connection failed, or the server answered early). */
+  failure: Error | undefined;
+  private readonly response: Promise<BackendReply>;
+
+  constructor(
+    readonly node: NodeAddress,
+    private readonly cr: ClientRequest,
+  ) {
+    this.response = new Promise<BackendReply>((resolve, reject) => {
+      cr.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        // An answer before the body ended is a refusal (413, 499...): stop sending to it.
+        if (!cr.writableFinished) this.failure ??= new Error(`storage server answered ${status} mid-upload`);
+        readBody({ node, status, headers: res.headers, body: res, abort: () => cr.destroy() }, 1 << 20).then(
+          (body) => resolve({ node, status, headers: res.headers, body }),
+          (err: unknown) => reject(asBackendError(err)),
+        );
+      });
+      cr.on('error', (err) => {
+        this.failure ??= asBackendError(err);
+        reject(this.failure);
+      });
+    });
+    // Avoid an unhandled rejection when nobody waits for the verdict (aborted uploads).
+    this.response.catch(() => undefined);
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.cr.write(chunk)) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.cr.off('drain', done);
+        this.cr.off('close', done);
+        this.cr.off('error', done);
+        resolve();
+      };
+      this.cr.on('drain', done);
+      this.cr.on('close', done);
+      this.cr.on('error', done);
+    });
+    if (this.failure) throw this.failure;
+  }
+
+  /** Ends the body; resolves with the server's answer (its status says whether it committed). */
+  finish(): Promise<BackendReply> {
+    if (!this.failure) this.cr.end();
+    return this.response;
+  }
+
+  abort(): void {
+    this.failure ??= new BackendError('ABORTED', 'upload abandoned by the proxy');
+    this.cr.destroy(this.failure);
+  }
+}
+
+/** Reads a response body whole, refusing more than maxBytes. */
+export async function readBody(res: BackendResponse, maxBytes = DEFAULT_MAX_REPLY_BYTES): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > maxBytes) {
+        res.abort();
+        throw new BackendError('BODY_TOO_LARGE', `response from ${res.node.ip}:${res.node.port} larger than ${maxBytes} bytes`);
+      }
+      chunks.push(buf);
+    }
+  } catch (err) {
+    throw asBackendError(err);
+  }
+  if (!res.body.complete) throw new BackendError('CONNECT_FAILED', `response from ${res.node.ip}:${res.node.port} cut short`);
+  return Buffer.concat(chunks);
+}
+
+export function asBackendError(err: unknown): BackendError {
+  if (err instanceof BackendError) return err;
+  const e = err as NodeJS.ErrnoException;
+  return new BackendError('CONNECT_FAILED', e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? err));
+}

@@ -1,0 +1,205 @@
+/**
+ * Object PUT: the body is streamed to every replica at once and acknowledged on a quorum.
+ *
+ *  1. Checks that need no body (names, length, metadata, expiry), the container (exists,
+ *     authorize), `If-None-Match: *` (412 when any replica holds the object), one timestamp
+ *     for every replica.
+ *  2. Uploads are opened on all primaries in parallel with `Expect: 100-continue`; a primary
+ *     that cannot take it (no connection, timeout, 507) is replaced by the next handoff. Fewer
+ *     than a quorum ready → 503 before reading a byte of the body.
+ *  3. Each client chunk is written to every live upload, and the next chunk is read only when
+ *     all of them took it (backpressure: memory stays at a few chunks whatever the size). The
+ *     MD5 is computed on the way.
+ *  4. Only a complete body (length as announced, client still there, MD5 as announced in ETag)
+ *     is ended on the backends; otherwise every upload is aborted, and a storage server commits
+ *     nothing without a complete body: so a truncated or mismatched upload leaves no trace.
+ *  5. 201 once a quorum committed (each replica has updated its container row first, so the
+ *     listing shows the object before the client hears of it); 503 without a quorum.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { formatHttpDate } from '../../common/http-date';
+import { Timestamp } from '../../common/timestamp';
+import type { RingDevice } from '../../ring';
+import type { ProxyContext } from '../app/context';
+import { plainResponse, textResponse } from '../app/responses';
+import type { ProxyRequest, ProxyResponse } from '../app/types';
+import { firstAcceptable } from '../backend/node-calls';
+import { quorumSize, quorumStatus } from '../backend/quorum';
+import type { NodePlan } from '../backend/rings';
+import { asBackendError, type BackendReply, type BackendRequest, type BackendUpload } from '../backend/storage-client';
+import { containerPlan, containerUpdateHeaders, lookupContainer } from './object-container';
+import { backendWriteHeaders, planPut } from './object-rules';
+import type { ObjectNames } from './object-names';
+
+/** How long to wait for the other replicas once a quorum committed (Swift's post_quorum_timeout). */
+export const POST_QUORUM_MS = 500;
+
+type Slot = { upload: BackendUpload; node: RingDevice } | { refused: BackendReply; node: RingDevice } | { error: Error; node?: RingDevice };
+
+export async function putObject(ctx: ProxyContext, req: ProxyRequest, names: ObjectNames): Promise<ProxyResponse> {
+  const nowMs = ctx.clock();
+  const planned = planPut(req.headers, { maxObjectSize: ctx.config.maxObjectSize, nowSeconds: nowMs / 1000, objectName: names.object });
+  if (!planned.ok) return plainResponse(planned.refusal.status, planned.refusal.message);
+  const plan = planned.plan;
+
+  const info = await lookupContainer(ctx, names.account, names.container, req.transId);
+  const denied = req.authorize?.(req, info.exists ? { containerAcl: info.acl } : {});
+  if (denied) return denied;
+  if (!info.exists) return textResponse(404);
+
+  const objPlan = ctx.rings.objectNodes(names.account, names.container, names.object);
+  const ifNoneMatch = req.headers['if-none-match']?.trim();
+  if (ifNoneMatch !== undefined) {
+    // Swift supports only `*` here: "create, but never overwrite".
+    if (ifNoneMatch !== '*') return plainResponse(400, 'If-None-Match only supports *');
+    if (await objectExists(ctx, objPlan, names, req.transId)) return textResponse(412);
+  }
+  const timestamp = Timestamp.fromMillis(ctx.clock());
+  const cPlan = containerPlan(ctx, names.account, names.container);
+  const headers: Record<string, string | number> = backendWriteHeaders(req.headers, { timestamp: timestamp.internal, contentType: plan.contentType, deleteAt: plan.deleteAt });
+  if (plan.etag) headers['etag'] = plan.etag;
+  if (plan.framing.kind === 'length') headers['content-length'] = plan.framing.length;
+  else headers['transfer-encoding'] = 'chunked';
+  const build = (node: RingDevice, index: number): BackendRequest => ({
+    node,
+    partition: objPlan.partition,
+    method: 'PUT',
+    account: names.account,
+    container: names.container,
+    object: names.object,
+    headers: { ...headers, ...containerUpdateHeaders(cPlan, index) },
+    transId: req.transId,
+  });
+
+  const slots = await openUploads(ctx, objPlan, build);
+  const uploads = slots.flatMap((s) => ('upload' in s ? [s.upload] : []));
+  const quorum = quorumSize(objPlan.replicas);
+  const abortAll = (): void => uploads.forEach((u) => u.abort());
+  if (uploads.length < quorum) {
+    abortAll();
+    const statuses = slots.map((s) => ('refused' in s ? s.refused.status : 0));
+    const status = quorumStatus(statuses, objPlan.replicas);
+    ctx.logger.warn('object PUT without enough replicas', { txId: req.transId, ready: uploads.length, quorum, statuses });
+    return textResponse(status >= 200 && status < 300 ? 503 : status);
+  }
+
+  const body = req.body ?? Readable.from([]);
+  const md5 = createHash('md5');
+  let received = 0;
+  try {
+    // Leaving the loop early (413, lost quorum) must not destroy the client's connection before it is answered.
+    for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      received += buf.length;
+      if (received > ctx.config.maxObjectSize) {
+        abortAll();
+        // The rest of the body is not wanted: answer, then close the connection (not reset it first).
+        return textResponse(413, 'Your request is too large.', { Connection: 'close' });
+      }
+      md5.update(buf);
+      await Promise.all(uploads.map((u) => (u.failure ? undefined : u.write(buf).catch(() => undefined))));
+      if (uploads.filter((u) => !u.failure).length < quorum) {
+        abortAll();
+        ctx.logger.warn('object PUT lost its quorum mid-body', { txId: req.transId });
+        return textResponse(503, undefined, { Connection: 'close' });
+      }
+    }
+  } catch {
+    abortAll();
+    return textResponse(499, 'Client disconnected while uploading');
+  }
+  const incomplete = ('complete' in body && !(body as IncomingMessage).complete) || (plan.framing.kind === 'length' && received !== plan.framing.length);
+  if (incomplete) {
+    abortAll();
+    return textResponse(499, 'Client disconnected while uploading');
+  }
+  const etag = md5.digest('hex');
+  if (plan.etag !== undefined && plan.etag !== etag) {
+    abortAll();
+    return textResponse(422, 'The object was not stored: its MD5 does not match the ETag sent');
+  }
+
+  const live = uploads.filter((u) => !u.failure);
+  const verdicts = await finishUploads(live, quorum);
+  const statuses = [...verdicts, ...new Array<number>(objPlan.replicas - verdicts.length).fill(0)];
+  const committed = verdicts.filter((s) => s === 201).length;
+  if (committed >= quorum) {
+    return {
+      status: 201,
+      headers: { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Length': 0, Etag: etag, 'Last-Modified': formatHttpDate(timestamp.lastModifiedSeconds) },
+    };
+  }
+  const status = quorumStatus(statuses, objPlan.replicas);
+  ctx.logger.warn('object PUT without a quorum', { txId: req.transId, statuses: verdicts });
+  return textResponse(status >= 200 && status < 300 ? 503 : status);
+}
+
+/** Whether any replica (in read order) holds a live version of the object. */
+async function objectExists(ctx: ProxyContext, plan: NodePlan, names: ObjectNames, transId: string): Promise<boolean> {
+  const found = await firstAcceptable(ctx.client, plan, (node) => ({ node, partition: plan.partition, method: 'HEAD', account: names.account, container: names.container, object: names.object, transId }), (s) => s >= 200 && s < 300);
+  found.response?.body.resume();
+  return found.response !== undefined;
+}
+
+/**
+ * Opens an upload per primary slot, in parallel; a slot whose node cannot take it (no answer,
+ * 507) moves on to the next handoff. Other refusals (409 newer data, 400, 413) are final.
+ */
+async function openUploads(ctx: ProxyContext, plan: NodePlan, build: (node: RingDevice, index: number) => BackendRequest): Promise<Slot[]> {
+  const handoffs = plan.handoffs();
+  const nextHandoff = (): RingDevice | undefined => {
+    const n = handoffs.next();
+    return n.done ? undefined : n.value;
+  };
+  return Promise.all(
+    plan.primaries.map(async (primary, index): Promise<Slot> => {
+      let node: RingDevice | undefined = primary;
+      let last: Slot = { error: new Error('no node'), node: primary };
+      while (node) {
+        try {
+          const opened = await ctx.client.openUpload(build(node, index));
+          if (opened.kind === 'continue') return { upload: opened.upload, node };
+          last = { refused: opened.reply, node };
+          if (opened.reply.status !== 507) return last;
+        } catch (err) {
+          last = { error: asBackendError(err), node };
+        }
+        node = nextHandoff();
+      }
+      return last;
+    }),
+  );
+}
+
+/**
+ * Ends every upload and collects the statuses (0 = no answer). Returns once all answered, or
+ * POST_QUORUM_MS after a quorum committed (the stragglers finish on their own).
+ */
+function finishUploads(uploads: BackendUpload[], quorum: number): Promise<number[]> {
+  return new Promise((resolve) => {
+    const statuses: number[] = [];
+    let committed = 0;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      resolve(statuses.slice());
+    };
+    if (uploads.length === 0) return finish();
+    for (const u of uploads) {
+      u.finish().then(
+        (reply) => {
+          statuses.push(reply.status);
+          if (reply.status === 201 && ++committed === quorum && statuses.length < uploads.length) setTimeout(finish, POST_QUORUM_MS).unref();
+          if (statuses.length === uploads.length) finish();
+        },
+        () => {
+          statuses.push(0);
+          if (statuses.length === uploads.length) finish();
+        },
+      );
+    }
+  });
+}

@@ -1,0 +1,193 @@
+/**
+ * Renders account and container listings the way Swift's proxy answers them (its
+ * listing_formats middleware): the storage servers always answer JSON; the client picks JSON,
+ * XML or plain text with `format=` or, without it, with its Accept header.
+ *
+ * Rules kept from Swift, because clients depend on them:
+ * - `format=json|xml|plain` (any case) overrides Accept; an unknown `format=` value means plain.
+ * - Without Accept, plain text. An Accept that cannot be parsed, or that matches none of
+ *   text/plain, application/json, application/xml, text/xml, is 406.
+ * - Content-Type is the chosen type with `; charset=utf-8`.
+ * - An empty body is a 204: only plain text can be empty (JSON is `[]`, XML has its root element).
+ * - XML: `<?xml version="1.0" encoding="UTF-8"?>` then a newline and the document. Containers
+ *   list `<object>` and `<subdir name=".."><name>..</name></subdir>`; accounts list `<container>`
+ *   and `<subdir name=".."/>`, with a newline after the root's start tag and after every entry
+ *   (Swift's account_to_xml does that and its container_to_xml does not; clients parse both).
+ * - Escaping as Python's ElementTree: text escapes & < >, attributes also " and CR/LF/TAB.
+ */
+
+/** An object in a container listing, as the container servers send it. */
+export interface ObjectListingItem {
+  name: string;
+  hash: string;
+  bytes: number;
+  content_type: string;
+  last_modified: string;
+}
+
+/** A container in an account listing, as the account servers send it. */
+export interface ContainerListingItem {
+  name: string;
+  count: number;
+  bytes: number;
+  last_modified: string;
+}
+
+/** A rolled-up pseudo-directory (delimiter listings). */
+export interface SubdirItem {
+  subdir: string;
+}
+
+export type ListingItem = ObjectListingItem | ContainerListingItem | SubdirItem;
+
+export type ListingContentType = 'text/plain' | 'application/json' | 'application/xml' | 'text/xml';
+
+/** Offered in this order, which decides ties (and is what a missing Accept gets: plain). */
+const OFFERS: readonly ListingContentType[] = ['text/plain', 'application/json', 'application/xml', 'text/xml'];
+
+const FORMATS: Readonly<Record<string, ListingContentType>> = {
+  plain: 'text/plain',
+  json: 'application/json',
+  xml: 'application/xml',
+};
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+interface MediaRange {
+  type: string;
+  subtype: string;
+  q: number;
+  glob: boolean;
+  index: number;
+}
+
+/** Parses an Accept header; undefined when it is malformed (Swift then answers 406). */
+function parseAccept(header: string): MediaRange[] | undefined {
+  const out: MediaRange[] = [];
+  const parts = header.split(',');
+  for (let index = 0; index < parts.length; index++) {
+    const part = parts[index]!.trim();
+    if (part === '') continue;
+    const [range, ...params] = part.split(';').map((s) => s.trim());
+    const slash = range!.indexOf('/');
+    if (slash < 0) return undefined;
+    const type = range!.slice(0, slash).toLowerCase();
+    const subtype = range!.slice(slash + 1).toLowerCase();
+    if (!TOKEN.test(type) || !TOKEN.test(subtype) || (type === '*' && subtype !== '*')) return undefined;
+    let q = 1;
+    for (const p of params) {
+      const eq = p.indexOf('=');
+      if (eq < 0) return undefined;
+      if (p.slice(0, eq).trim().toLowerCase() !== 'q') continue;
+      const v = p.slice(eq + 1).trim();
+      if (!/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(v)) return undefined;
+      q = Number(v);
+    }
+    out.push({ type, subtype, q, glob: type === '*' || subtype === '*', index });
+  }
+  return out;
+}
+
+function matches(range: MediaRange, offer: string): boolean {
+  const [type, subtype] = offer.split('/');
+  return (range.type === '*' || range.type === type) && (range.subtype === '*' || range.subtype === subtype);
+}
+
+/**
+ * The content type a listing is answered in, from the query's `format` and the Accept header;
+ * undefined = 406 Not Acceptable.
+ */
+export function listingContentType(format: string | null | undefined, accept: string | undefined): ListingContentType | undefined {
+  const header = format ? (FORMATS[format.toLowerCase()] ?? 'text/plain') : accept;
+  if (header === undefined || header.trim() === '') return OFFERS[0];
+  const ranges = parseAccept(header);
+  if (ranges === undefined) return undefined;
+  if (ranges.length === 0) return OFFERS[0];
+  // Highest quality first; among equals, exact types before globs, then header order.
+  const ordered = [...ranges].sort((a, b) => b.q - a.q || Number(a.glob) - Number(b.glob) || a.index - b.index);
+  for (const range of ordered) {
+    if (range.q <= 0) continue;
+    const offer = OFFERS.find((o) => matches(range, o));
+    if (offer) return offer;
+  }
+  return undefined;
+}
+
+export function escapeXmlText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function escapeXmlAttribute(s: string): string {
+  return escapeXmlText(s).replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#09;');
+}
+
+const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+function isSubdir(item: ListingItem): item is SubdirItem {
+  return 'subdir' in item;
+}
+
+function element(name: string, value: string | number): string {
+  return `<${name}>${escapeXmlText(String(value))}</${name}>`;
+}
+
+/** The root element with no children is written self-closing, as ElementTree does. */
+function root(tag: string, name: string, inner: string): string {
+  const open = `<${tag} name="${escapeXmlAttribute(name)}"`;
+  return inner === '' ? `${open} />` : `${open}>${inner}</${tag}>`;
+}
+
+export function containerListingXml(container: string, items: readonly ListingItem[]): string {
+  let inner = '';
+  for (const item of items) {
+    if (isSubdir(item)) {
+      inner += `<subdir name="${escapeXmlAttribute(item.subdir)}">${element('name', item.subdir)}</subdir>`;
+    } else {
+      const o = item as ObjectListingItem;
+      inner += `<object>${element('name', o.name)}${element('hash', o.hash)}${element('bytes', o.bytes)}${element('content_type', o.content_type)}${element('last_modified', o.last_modified)}</object>`;
+    }
+  }
+  return XML_DECLARATION + root('container', container, inner);
+}
+
+export function accountListingXml(account: string, items: readonly ListingItem[]): string {
+  let inner = '\n';
+  for (const item of items) {
+    if (isSubdir(item)) {
+      inner += `<subdir name="${escapeXmlAttribute(item.subdir)}" />\n`;
+    } else {
+      const c = item as ContainerListingItem;
+      inner += `<container>${element('name', c.name)}${element('count', c.count)}${element('bytes', c.bytes)}${element('last_modified', c.last_modified)}</container>\n`;
+    }
+  }
+  return XML_DECLARATION + root('account', account, inner);
+}
+
+export function listingText(items: readonly ListingItem[]): string {
+  return items.map((item) => `${isSubdir(item) ? item.subdir : item.name}\n`).join('');
+}
+
+export interface RenderedListing {
+  /** 200, or 204 when the body is empty. */
+  status: 200 | 204;
+  contentType: string;
+  body: Buffer;
+}
+
+export interface ListingToRender {
+  /** Whose listing: a container lists objects, an account containers. */
+  kind: 'container' | 'account';
+  /** The container's (or account's) name, for the XML root. */
+  name: string;
+  contentType: ListingContentType;
+  items: readonly ListingItem[];
+}
+
+export function renderListing(l: ListingToRender): RenderedListing {
+  let text: string;
+  if (l.contentType === 'application/json') text = JSON.stringify(l.items);
+  else if (l.contentType === 'text/plain') text = listingText(l.items);
+  else text = l.kind === 'container' ? containerListingXml(l.name, l.items) : accountListingXml(l.name, l.items);
+  const body = Buffer.from(text, 'utf8');
+  return { status: body.length === 0 ? 204 : 200, contentType: `${l.contentType}; charset=utf-8`, body };
+}

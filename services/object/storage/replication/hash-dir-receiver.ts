@@ -1,0 +1,179 @@
+/**
+ * Receives one pushed hash directory (sync-frame.ts) and installs the files that win.
+ *
+ * Guarantees:
+ * - last writer wins: only files live in the union of what is on disk and what arrived are
+ *   installed (merge-plan.ts), so a push never replaces newer data;
+ * - no corrupt copy spreads: a `.data` is checked against the size and MD5 in its `.meta.json`
+ *   while it streams; a `.data` without its `.meta.json` is refused;
+ * - atomic: every file goes to `tmp/`, is synced, and only then renamed into place under the
+ *   directory's lock, metadata before data (a reader never sees a `.data` without its metadata);
+ * - the suffix is invalidated before and after the renames, like the object layer's writers.
+ */
+import { createHash } from 'node:crypto';
+import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import * as path from 'node:path';
+import { fsyncDir, mkdirDurable } from '../diskfile/durable-fs';
+import { parseFileName } from '../diskfile/file-names';
+import { parseDataMetadata, parsePostMetadata } from '../diskfile/object-metadata';
+import { classifyFiles } from '../diskfile/ondisk-files';
+import { ChunkReader } from './chunk-reader';
+import type { HashDirAccess } from './hash-dir-access';
+import { filesToInstall } from './merge-plan';
+import { MANIFEST_MAX_BYTES, parseManifest, SyncFrameError, type FrameFile } from './sync-frame';
+
+/** Metadata files are small; anything bigger is not one of ours. */
+const METADATA_MAX_BYTES = 1024 * 1024;
+
+export interface HashDirTarget {
+  device: string;
+  partition: string;
+  hash: string;
+}
+
+export interface ReceiveResult {
+  /** Files renamed into place (empty: the directory already held everything that wins). */
+  installed: string[];
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+interface Staged {
+  name: string;
+  tmp: string;
+}
+
+export async function receiveHashDir(access: HashDirAccess, target: HashDirTarget, body: AsyncIterable<unknown>): Promise<ReceiveResult> {
+  const { device, partition, hash } = target;
+  const dir = access.hashDir(device, partition, hash);
+  const reader = new ChunkReader(body);
+  const manifest = parseManifest(await reader.readLine(MANIFEST_MAX_BYTES));
+  const names = manifest.map((f) => f.name);
+  checkComplete(manifest);
+  const wanted = new Set(filesToInstall(await listDir(dir), names));
+  const tmpDir = access.tmpDir(device);
+  const staged: Staged[] = [];
+  try {
+    if (wanted.size > 0) await mkdirDurable(tmpDir, false);
+    let expected: { size: number; etag: string } | undefined;
+    for (const f of manifest) {
+      const kind = parseFileName(f.name)?.kind;
+      if (kind !== 'data') {
+        if (f.size > METADATA_MAX_BYTES) throw new SyncFrameError(`${f.name} is too large for a metadata file`);
+        const chunks: Buffer[] = [];
+        await reader.readExact(f.size, (c) => void chunks.push(Buffer.from(c)));
+        const bytes = Buffer.concat(chunks);
+        const meta = checkMetadataFile(f.name, bytes);
+        if (meta) expected = meta;
+        if (wanted.has(f.name)) staged.push({ name: f.name, tmp: await writeTmp(access, tmpDir, [bytes]) });
+        continue;
+      }
+      if (!expected || expected.size !== f.size) throw new SyncFrameError(`${f.name}: size ${f.size} does not match its metadata`);
+      if (!wanted.has(f.name)) {
+        await reader.readExact(f.size, () => undefined);
+        continue;
+      }
+      staged.push({ name: f.name, tmp: await streamDataTmp(access, tmpDir, reader, f, expected.etag) });
+    }
+    if (!(await reader.atEnd())) throw new SyncFrameError('bytes after the last file');
+    if (staged.length === 0) return { installed: [] };
+    return { installed: await install(access, target, dir, names, staged) };
+  } finally {
+    for (const s of staged) await unlink(s.tmp).catch(() => undefined);
+  }
+}
+
+/** A `.data` must travel with its `.meta.json` (the receiver checks the body against it). */
+function checkComplete(manifest: readonly FrameFile[]): void {
+  for (const f of manifest) {
+    const parsed = parseFileName(f.name);
+    if (parsed?.kind !== 'data') continue;
+    const metaName = f.name.replace(/\.data$/, '.meta.json');
+    if (!manifest.some((m) => m.name === metaName)) throw new SyncFrameError(`${f.name} sent without ${metaName}`);
+  }
+  if (manifest.filter((f) => parseFileName(f.name)?.kind === 'data').length > 1) throw new SyncFrameError('more than one .data');
+}
+
+/** Validates a metadata file's content; returns the body's size and ETag for a `.meta.json`. */
+function checkMetadataFile(name: string, bytes: Buffer): { size: number; etag: string } | undefined {
+  const parsed = parseFileName(name);
+  if (!parsed) throw new SyncFrameError(`not an object file name: ${name}`);
+  if (parsed.kind === 'tombstone') {
+    if (bytes.length !== 0) throw new SyncFrameError(`${name}: a tombstone is empty`);
+    return undefined;
+  }
+  const text = bytes.toString('utf8');
+  if (parsed.kind === 'meta') {
+    const post = parsePostMetadata(text);
+    if (!post || post.timestamp !== parsed.timestamp.internal) throw new SyncFrameError(`${name}: unreadable POST metadata`);
+    return undefined;
+  }
+  const data = parseDataMetadata(text);
+  if (!data || data.timestamp !== parsed.timestamp.internal) throw new SyncFrameError(`${name}: unreadable object metadata`);
+  return { size: data.contentLength, etag: data.etag };
+}
+
+async function writeTmp(access: HashDirAccess, tmpDir: string, chunks: Buffer[]): Promise<string> {
+  const tmp = path.join(tmpDir, access.newId());
+  const fh = await open(tmp, 'wx');
+  try {
+    for (const c of chunks) await fh.write(c);
+    if (access.fsync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return tmp;
+}
+
+async function streamDataTmp(access: HashDirAccess, tmpDir: string, reader: ChunkReader, f: FrameFile, etag: string): Promise<string> {
+  const tmp = path.join(tmpDir, access.newId());
+  const md5 = createHash('md5');
+  let fh: FileHandle | undefined = await open(tmp, 'wx');
+  try {
+    const handle = fh;
+    await reader.readExact(f.size, async (c) => {
+      md5.update(c);
+      await handle.write(c);
+    });
+    if (access.fsync) await fh.sync();
+    await fh.close();
+    fh = undefined;
+    const got = md5.digest('hex');
+    if (got !== etag) throw new SyncFrameError(`${f.name}: body MD5 ${got} does not match ETag ${etag}`);
+    return tmp;
+  } catch (err) {
+    await fh?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function install(access: HashDirAccess, target: HashDirTarget, dir: string, names: readonly string[], staged: Staged[]): Promise<string[]> {
+  const suffix = target.hash.slice(-3);
+  return access.lock(dir, async () => {
+    // Decide again under the lock: a write may have landed while the body streamed.
+    const wanted = new Set(filesToInstall(await listDir(dir), names));
+    const todo = staged.filter((s) => wanted.has(s.name));
+    if (todo.length === 0) return [];
+    await mkdirDurable(dir, access.fsync);
+    await access.invalidate(target.device, target.partition, suffix);
+    // `staged` is in frame order: metadata first, so a `.data` never shows up alone.
+    for (const s of todo) await rename(s.tmp, path.join(dir, s.name));
+    if (access.fsync) await fsyncDir(dir);
+    for (const name of classifyFiles(await listDir(dir)).obsolete) {
+      await unlink(path.join(dir, name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
+    await access.invalidate(target.device, target.partition, suffix);
+    return todo.map((s) => s.name);
+  });
+}

@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:object`: the object store's throughput through the proxy's Swift HTTP face, on a
+ * cluster of real processes on this machine (3 storage servers, 3 replicas, fsync on, token auth
+ * via /auth/v1.0 against a real identity service). Not a test: it prints figures and the targets
+ * of issue 5 next to them.
+ *
+ * Phases: 4 KiB PUT then GET at concurrency 32 (ops/s), 64 MiB PUT then GET at concurrency 4
+ * (MB/s), a full listing of a container holding 100,000 objects, and one 1 GiB object streamed
+ * up and down while the proxy's RSS is sampled. Peak RSS (VmHWM) of every process at the end.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Agent, request, type IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { readProcMemory } from './proc';
+import { summarize, MIB } from './stats';
+import { startObjectBenchCluster, type ObjectBenchCluster } from './object-cluster-process';
+
+interface Options {
+  seconds: number;
+  smallConcurrency: number;
+  largeConcurrency: number;
+  largeObjects: number;
+  listingObjects: number;
+  hugeMiB: number;
+  servers: number;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const o: Options = { seconds: 10, smallConcurrency: 32, largeConcurrency: 4, largeObjects: 8, listingObjects: 100_000, hugeMiB: 1024, servers: 3 };
+  const keys: Record<string, keyof Options> = {
+    '--seconds': 'seconds',
+    '--small-concurrency': 'smallConcurrency',
+    '--large-concurrency': 'largeConcurrency',
+    '--large-objects': 'largeObjects',
+    '--listing-objects': 'listingObjects',
+    '--huge-mib': 'hugeMiB',
+    '--servers': 'servers',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const key = keys[argv[i]];
+    const v = Number(argv[i + 1]);
+    if (!key || !Number.isInteger(v) || v < 0) throw new Error(`usage: bench:object [${Object.keys(keys).join(' N] [')} N]`);
+    o[key] = v;
+    i++;
+  }
+  return o;
+}
+
+interface Reply {
+  status: number;
+  headers: IncomingMessage['headers'];
+  bytes: number;
+  md5?: string;
+}
+
+class SwiftClient {
+  readonly agent: Agent;
+  constructor(
+    private readonly base: string,
+    private readonly token: string,
+    readonly account: string,
+    sockets: number,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  }
+
+  call(method: string, path: string, body?: Buffer | Readable, headers: Record<string, string | number> = {}, hashBody = false): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(`${this.base}/v1/${this.account}${path}`);
+      const h: Record<string, string | number> = { 'X-Auth-Token': this.token, ...headers };
+      if (Buffer.isBuffer(body)) h['Content-Length'] = body.length;
+      const req = request(url, { method, agent: this.agent, headers: h }, (res) => {
+        let bytes = 0;
+        const hash = hashBody ? createHash('md5') : undefined;
+        res.on('data', (d: Buffer) => {
+          bytes += d.length;
+          hash?.update(d);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes, md5: hash?.digest('hex') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      if (body === undefined) req.end();
+      else if (Buffer.isBuffer(body)) req.end(body);
+      else body.pipe(req);
+    });
+  }
+}
+
+/** A stream of `total` bytes made of a repeated random 1 MiB block (no large buffers in the bench). */
+function patternStream(total: number, block: Buffer): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= total) return void this.push(null);
+      const n = Math.min(block.length, total - sent);
+      sent += n;
+      this.push(n === block.length ? block : block.subarray(0, n));
+    },
+  });
+}
+
+function patternMd5(total: number, block: Buffer): string {
+  const h = createHash('md5');
+  for (let sent = 0; sent < total; sent += block.length) h.update(block.subarray(0, Math.min(block.length, total - sent)));
+  return h.digest('hex');
+}
+
+async function pool(concurrency: number, deadlineMs: number, maxOps: number, op: (i: number) => Promise<void>): Promise<{ ops: number; ms: number; latencies: number[] }> {
+  let next = 0;
+  const latencies: number[] = [];
+  const start = performance.now();
+  const end = start + deadlineMs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end && next < maxOps) {
+        const i = next++;
+        const t = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { ops: latencies.length, ms: performance.now() - start, latencies };
+}
+
+function expect(r: Reply, statuses: number[], what: string): void {
+  if (!statuses.includes(r.status)) throw new Error(`${what}: HTTP ${r.status}`);
+}
+
+async function login(cluster: ObjectBenchCluster): Promise<{ token: string; account: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${cluster.proxyUrl}/auth/v1.0`, { headers: { 'X-Auth-User': 'admin:admin', 'X-Auth-Key': cluster.adminPassword } }, (res) => {
+      res.resume();
+      const token = res.headers['x-auth-token'];
+      const url = res.headers['x-storage-url'];
+      if (res.statusCode !== 200 || typeof token !== 'string' || typeof url !== 'string') return reject(new Error(`/auth/v1.0: HTTP ${res.statusCode}`));
+      resolve({ token, account: url.slice(url.lastIndexOf('/') + 1) });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function rate(n: number, ms: number): string {
+  return (n / (ms / 1000)).toFixed(0);
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const cluster = await startObjectBenchCluster({ servers: o.servers, replicas: 3, partPower: 10, fsync: true });
+  const out = (s: string): void => void process.stdout.write(s + '\n');
+  try {
+    const { token, account } = await login(cluster);
+    const swift = new SwiftClient(cluster.proxyUrl, token, account, Math.max(o.smallConcurrency, o.largeConcurrency));
+    out(`cluster: ${o.servers} storage servers, 3 replicas, fsync on, proxy ${cluster.proxyUrl}, account ${account}`);
+    expect(await swift.call('PUT', '/bench'), [201, 202], 'PUT container');
+
+    // 4 KiB objects.
+    const small = randomBytes(4096);
+    const put = await pool(o.smallConcurrency, o.seconds * 1000, 1_000_000, async (i) => expect(await swift.call('PUT', `/bench/small-${i}`, small), [201], 'PUT 4 KiB'));
+    const ps = summarize(put.latencies);
+    out(`PUT 4 KiB, C=${o.smallConcurrency}: ${rate(put.ops, put.ms)} ops/s (${put.ops} in ${(put.ms / 1000).toFixed(1)} s; p50 ${ps.p50Ms.toFixed(1)} ms, p99 ${ps.p99Ms.toFixed(1)} ms)   target >= 500`);
+    const smallMd5 = createHash('md5').update(small).digest('hex');
+    const get = await pool(o.smallConcurrency, o.seconds * 1000, 1_000_000, async (i) => {
+      const r = await swift.call('GET', `/bench/small-${i % put.ops}`, undefined, {}, true);
+      expect(r, [200], 'GET 4 KiB');
+      if (r.md5 !== smallMd5) throw new Error('GET 4 KiB: wrong bytes');
+    });
+    const gs = summarize(get.latencies);
+    out(`GET 4 KiB, C=${o.smallConcurrency}: ${rate(get.ops, get.ms)} ops/s (${get.ops} in ${(get.ms / 1000).toFixed(1)} s; p50 ${gs.p50Ms.toFixed(1)} ms, p99 ${gs.p99Ms.toFixed(1)} ms)   target >= 1,600`);
+
+    // 64 MiB objects.
+    const block = randomBytes(MIB);
+    const large = 64 * MIB;
+    const largeMd5 = patternMd5(large, block);
+    const lput = await pool(o.largeConcurrency, 600_000, o.largeObjects, async (i) => {
+      const r = await swift.call('PUT', `/bench/large-${i}`, patternStream(large, block), { 'Content-Length': large });
+      expect(r, [201], 'PUT 64 MiB');
+      if (r.headers.etag !== largeMd5) throw new Error(`PUT 64 MiB: etag ${String(r.headers.etag)}`);
+    });
+    out(`PUT 64 MiB, C=${o.largeConcurrency}: ${((lput.ops * large) / 1e6 / (lput.ms / 1000)).toFixed(0)} MB/s (${lput.ops} objects in ${(lput.ms / 1000).toFixed(1)} s)   target >= 200`);
+    const lget = await pool(o.largeConcurrency, 600_000, o.largeObjects, async (i) => {
+      const r = await swift.call('GET', `/bench/large-${i}`, undefined, {}, true);
+      expect(r, [200], 'GET 64 MiB');
+      if (r.md5 !== largeMd5) throw new Error('GET 64 MiB: wrong bytes');
+    });
+    out(`GET 64 MiB, C=${o.largeConcurrency}: ${((lget.ops * large) / 1e6 / (lget.ms / 1000)).toFixed(0)} MB/s (${lget.ops} objects in ${(lget.ms / 1000).toFixed(1)} s)   target >= 400`);
+
+    // Listing of a container with many objects (filled with zero-byte PUTs through the proxy).
+    if (o.listingObjects > 0) {
+      expect(await swift.call('PUT', '/listing'), [201, 202], 'PUT container');
+      const empty = Buffer.alloc(0);
+      const fill = await pool(64, 3_600_000, o.listingObjects, async (i) => expect(await swift.call('PUT', `/listing/obj-${String(i).padStart(7, '0')}`, empty), [201], 'PUT 0 B'));
+      out(`filled /listing with ${fill.ops} zero-byte objects in ${(fill.ms / 1000).toFixed(1)} s (${rate(fill.ops, fill.ms)} PUT/s at C=64)`);
+      const t = performance.now();
+      let marker = '';
+      let names = 0;
+      let pages = 0;
+      for (;;) {
+        const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = request(new URL(`${cluster.proxyUrl}/v1/${account}/listing?format=json&limit=10000&marker=${encodeURIComponent(marker)}`), { agent: swift.agent, headers: { 'X-Auth-Token': token } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (d: Buffer) => chunks.push(d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+        if (r.status === 204) break;
+        if (r.status !== 200) throw new Error(`GET listing: HTTP ${r.status}`);
+        const page = JSON.parse(r.body) as { name: string }[];
+        if (page.length === 0) break;
+        pages++;
+        names += page.length;
+        marker = page[page.length - 1].name;
+        if (page.length < 10000) break;
+      }
+      out(`listing of ${names} objects (${pages} pages of up to 10,000, JSON): ${(performance.now() - t).toFixed(0)} ms`);
+    }
+
+    // One huge object up and down, proxy RSS sampled.
+    if (o.hugeMiB > 0) {
+      let peak = 0;
+      const sampler = setInterval(() => (peak = Math.max(peak, readProcMemory(cluster.proxy.pid)?.rssBytes ?? 0)), 50);
+      const huge = o.hugeMiB * MIB;
+      const t0 = performance.now();
+      const r1 = await swift.call('PUT', '/bench/huge', patternStream(huge, block), { 'Content-Length': huge });
+      expect(r1, [201], 'PUT huge');
+      const t1 = performance.now();
+      const r2 = await swift.call('GET', '/bench/huge', undefined, {}, true);
+      expect(r2, [200], 'GET huge');
+      if (r2.md5 !== patternMd5(huge, block)) throw new Error('GET huge: wrong bytes');
+      clearInterval(sampler);
+      out(`${o.hugeMiB} MiB object: PUT ${((huge / 1e6) / ((t1 - t0) / 1000)).toFixed(0)} MB/s, GET ${((huge / 1e6) / ((performance.now() - t1) / 1000)).toFixed(0)} MB/s; proxy RSS peak while streaming ${(peak / MIB).toFixed(0)} MiB   target < 200 MB`);
+    }
+
+    const hwm = (pid: number): string => `${((readProcMemory(pid)?.hwmBytes ?? NaN) / MIB).toFixed(0)} MiB`;
+    out(`peak RSS (VmHWM): proxy ${hwm(cluster.proxy.pid)}; storage ${cluster.storage.map((s) => hwm(s.pid)).join(', ')}`);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:object failed: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});
