@@ -58,7 +58,9 @@ async function freePortRun(n: number): Promise<number> {
 
 function spawnReady(name: string, script: string, args: string[], timeoutMs = 30_000): Promise<BenchProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // WEFT_BENCH_PROFILE_DIR=<dir>: every cluster process writes a V8 CPU profile there on exit.
+    const profile = process.env.WEFT_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WEFT_BENCH_PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...profile, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     child.stderr!.on('data', (d: Buffer) => {
       tail.push(d.toString());

@@ -24,10 +24,12 @@ interface Options {
   listingObjects: number;
   hugeMiB: number;
   servers: number;
+  /** 1 (default): storage servers sync before acknowledging; 0 only to see what syncing costs. */
+  fsync: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { seconds: 10, smallConcurrency: 32, largeConcurrency: 4, largeObjects: 8, listingObjects: 100_000, hugeMiB: 1024, servers: 3 };
+  const o: Options = { seconds: 10, smallConcurrency: 32, largeConcurrency: 4, largeObjects: 8, listingObjects: 100_000, hugeMiB: 1024, servers: 3, fsync: 1 };
   const keys: Record<string, keyof Options> = {
     '--seconds': 'seconds',
     '--small-concurrency': 'smallConcurrency',
@@ -36,6 +38,7 @@ function parseArgs(argv: readonly string[]): Options {
     '--listing-objects': 'listingObjects',
     '--huge-mib': 'hugeMiB',
     '--servers': 'servers',
+    '--fsync': 'fsync',
   };
   for (let i = 0; i < argv.length; i++) {
     const key = keys[argv[i]];
@@ -149,12 +152,12 @@ function rate(n: number, ms: number): string {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const cluster = await startObjectBenchCluster({ servers: o.servers, replicas: 3, partPower: 10, fsync: true });
+  const cluster = await startObjectBenchCluster({ servers: o.servers, replicas: 3, partPower: 10, fsync: o.fsync !== 0 });
   const out = (s: string): void => void process.stdout.write(s + '\n');
   try {
     const { token, account } = await login(cluster);
     const swift = new SwiftClient(cluster.proxyUrl, token, account, Math.max(o.smallConcurrency, o.largeConcurrency));
-    out(`cluster: ${o.servers} storage servers, 3 replicas, fsync on, proxy ${cluster.proxyUrl}, account ${account}`);
+    out(`cluster: ${o.servers} storage servers, 3 replicas, fsync ${o.fsync !== 0 ? 'on' : 'OFF'}, proxy ${cluster.proxyUrl}, account ${account}`);
     expect(await swift.call('PUT', '/bench'), [201, 202], 'PUT container');
 
     // 4 KiB objects.
