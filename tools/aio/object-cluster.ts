@@ -2,13 +2,14 @@
  * Lays out an object storage cluster on one machine (the all-in-one node and the object
  * benchmark): device directories per storage server, the cluster's secret hash path prefix and
  * suffix (made once, kept in cluster.json, never changed: they decide where every object lives),
- * and the three rings, built once with a fixed seed. Existing rings are left alone so an operator
- * can change them with `weft-ring` afterwards; the layout only applies to a fresh data directory.
+ * and the three rings (with their builder files), built once with a fixed seed. Existing rings
+ * are left alone so an operator can change them with `weft-ring` afterwards; the layout only
+ * applies to a fresh data directory.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { RingBuilder, encodeRingFile, ringFilePath, type RingName } from '../../services/object/ring';
+import { RingBuilder, encodeBuilderFile, encodeRingFile, ringFilePath, type RingName } from '../../services/object/ring';
 
 export interface ObjectClusterLayout {
   /** Everything goes under here (e.g. ./data/object). */
@@ -90,6 +91,8 @@ export function prepareObjectCluster(layout: ObjectClusterLayout): ObjectCluster
       for (const device of s.devices) builder.addDevice({ region: 1, zone: i + 1, ip: layout.host, port: layout.basePort + i, device, weight: 100 });
     });
     builder.rebalance({ now: Date.now() });
+    // The builder file next to the ring is what `weft-ring` edits to change the layout later.
+    writeAtomically(path.join(ringDir, `${name}.builder`), encodeBuilderFile(builder.toState()));
     writeAtomically(ringFilePath(ringDir, name), encodeRingFile(builder.ringData()));
   }
   return { ringDir, ...secrets, servers, createdRings: missing.length > 0 };
