@@ -16,6 +16,8 @@ export interface InfoDocument {
   swift: Record<string, unknown>;
   slo: Record<string, unknown>;
   tempauth: Record<string, unknown>;
+  container_quotas: Record<string, unknown>;
+  account_quotas: Record<string, unknown>;
 }
 
 export function buildInfo(config: ProxyConfig): InfoDocument {
@@ -43,6 +45,11 @@ export function buildInfo(config: ProxyConfig): InfoDocument {
       max_manifest_size: config.slo.maxManifestSize,
       min_segment_size: config.slo.minSegmentSize,
     },
-    tempauth: { account_acls: true },
+    // No account_acls: X-Account-Access-Control is not implemented, and swiftclient would
+    // offer it if advertised. The quota middlewares take no settings, so (as in Swift) their
+    // entries are empty: presence is the capability.
+    tempauth: {},
+    container_quotas: {},
+    account_quotas: {},
   };
 }

@@ -367,10 +367,13 @@ describe('proxy object data path', () => {
     expect(hc.body.toString()).toBe('OK');
     const info = await cluster.proxy.request({ method: 'GET', path: '/info' });
     expect(info.status).toBe(200);
-    const doc = JSON.parse(info.body.toString()) as { swift: Record<string, unknown>; slo: Record<string, unknown>; tempauth: Record<string, unknown> };
+    const doc = JSON.parse(info.body.toString()) as { swift: Record<string, unknown>; slo: Record<string, unknown>; tempauth: Record<string, unknown>; container_quotas?: unknown; account_quotas?: unknown };
     expect(doc.swift.max_file_size).toBe(MAX_OBJECT);
     expect(doc.swift.max_object_name_length).toBe(1024);
-    expect(doc.tempauth.account_acls).toBe(true);
+    expect(doc.tempauth.account_acls).toBeUndefined();
+    expect(doc.container_quotas).toEqual({});
+    expect(doc.account_quotas).toEqual({});
+    expect(doc.slo.max_manifest_segments).toBeGreaterThan(0);
     expect((await cluster.proxy.request({ method: 'GET', path: '/nope' })).status).toBe(404);
   });
 

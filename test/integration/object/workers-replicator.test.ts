@@ -2,10 +2,10 @@
  * The object replicator against real storage server processes (workers-replicator-cluster.ts):
  * missed writes, tombstones, POST metadata and quarantined copies converge after one pass; an
  * older copy never replaces a newer one; handoff data moves to the primaries and leaves the
- * handoff.
+ * handoff; a primary whose device answers 507 is replaced by the handoff.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { truncateSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, truncateSync } from 'node:fs';
 import * as path from 'node:path';
 import { ObjectReplicator, type ReplicatorStats } from '../../../services/object/workers/replicator/object-replicator';
 import { hashDirOf, objectPath, objectRequest, placement, putObject, runWorkersOnce, startCluster, type Cluster, type ObjectName } from './workers-replicator-cluster';
@@ -165,6 +165,34 @@ test('a handoff keeps its copy while a primary is unreachable', async () => {
   expect(stats.failures).toBeGreaterThanOrEqual(1);
   expect(hashDirOf(cluster, handoff, o).files).toHaveLength(2);
   for (const d of primaries.slice(0, 2)) expect((await objectRequest(cluster, d, o, 'GET')).status).toBe(200);
+});
+
+test('a primary answering 507 is replaced by the handoff; the copy moves to it once the device is back', async () => {
+  const o = name();
+  const { primaries, others } = placement(cluster, o);
+  const [source, unmounted, other] = primaries as [(typeof primaries)[number], (typeof primaries)[number], (typeof primaries)[number]];
+  const handoff = others[0];
+  expect((await putObject(cluster, source, o, 'keep three copies', '1700000010.00000')).status).toBe(201);
+  // The device's directory gone: its server answers 507 for it, as for an unmounted disk.
+  const devDir = path.join(cluster.serverOf(unmounted).devicesRoot, unmounted.device);
+  renameSync(devDir, `${devDir}.off`);
+  // The storage server may trust a device check for up to a second (object-store.ts).
+  await new Promise((r) => setTimeout(r, 1200));
+  try {
+    const [stats] = await pass([cluster.serverOf(source)]);
+    expect(stats.handoffsForUnmounted).toBeGreaterThanOrEqual(1);
+    expect((await objectRequest(cluster, other, o, 'GET')).body.toString()).toBe('keep three copies');
+    expect(hashDirOf(cluster, handoff, o).files).toHaveLength(2);
+  } finally {
+    // Anything written under the missing device meanwhile must not keep the test's data from coming back.
+    if (existsSync(devDir)) rmSync(devDir, { recursive: true, force: true });
+    renameSync(`${devDir}.off`, devDir);
+  }
+  // Back: the handoff's own pass hands its copy to the device and drops it.
+  const [back] = await pass([cluster.serverOf(handoff)]);
+  expect(back.handoffsRemoved).toBeGreaterThanOrEqual(1);
+  expect((await objectRequest(cluster, unmounted, o, 'GET')).body.toString()).toBe('keep three copies');
+  expect(hashDirOf(cluster, handoff, o).files).toEqual([]);
 });
 
 test('a quarantined copy is restored from a peer', async () => {

@@ -4,9 +4,10 @@
  * proxy process for config.containerInfoTtlMs (Swift's get_container_info / get_account_info).
  *
  * - Replicas are asked one after another (primaries, then handoffs): the first 2xx wins, so one
- *   replica that has it beats others that do not (yet). Only 404s means "does not exist"; when
- *   no replica answers at all the BackendError is thrown (the router answers 503), since we
- *   cannot honestly say "not found".
+ *   replica that has it beats others that do not (yet). Only 4xx answers mean "does not exist"
+ *   (404, or e.g. a 400 for a name a replica refuses; the status is passed on); when no replica
+ *   answers at all, or only with 5xx, the BackendError is thrown (the router answers 503), since
+ *   we cannot honestly say "not found".
  * - Both answers (exists, and does not exist) are cached: object requests to a busy container
  *   must not HEAD three servers each. This proxy's own container/account writes invalidate
  *   (invalidateContainerInfo / invalidateAccountInfo); other proxies' writes are seen within the
@@ -119,7 +120,7 @@ export function accountInfoFromHeaders(status: number, headers: IncomingHttpHead
   };
 }
 
-/** The first 2xx HEAD among the replicas, else the last 404 seen; throws when nobody answered. */
+/** The first 2xx HEAD among the replicas, else a 4xx seen (404 preferred); throws when nobody answered. */
 async function headReplicas(ctx: ProxyContext, layer: 'container' | 'account', account: string, container: string | undefined, transId: string): Promise<{ status: number; headers: IncomingHttpHeaders }> {
   const plan = layer === 'container' ? ctx.rings.containerNodes(account, container!) : ctx.rings.accountNodes(account);
   const found = await firstAcceptable(ctx.client, plan, (node) => ({ node, partition: plan.partition, method: 'HEAD', account, container, layer, transId }), (s) => s >= 200 && s < 300);
@@ -127,14 +128,18 @@ async function headReplicas(ctx: ProxyContext, layer: 'container' | 'account', a
     found.response.body.resume();
     return { status: found.response.status, headers: found.response.headers };
   }
-  const notFound = found.others.filter((o) => o.reply?.status === 404);
-  if (notFound.length === 0) {
+  // Any 4xx is a definite answer (Swift caches it as the info's status, and callers see "not
+  // there"); only 5xx and no answer at all leave us unable to say.
+  const definite = found.others.filter((o) => o.reply !== undefined && o.reply.status >= 400 && o.reply.status < 500);
+  if (definite.length === 0) {
     const err = found.others.find((o) => o.error)?.error;
     throw err ?? new BackendError('CONNECT_FAILED', `no ${layer} replica answered for ${account}${container !== undefined ? `/${container}` : ''}`);
   }
-  // A deleted account's marker matters (410 vs auto-create): prefer an answer that carries it.
-  const reply = notFound.find((o) => o.reply?.headers['x-account-status'] !== undefined)?.reply ?? notFound[0]!.reply!;
-  return { status: 404, headers: reply.headers };
+  // A deleted account's marker matters (410 vs auto-create): prefer an answer that carries it,
+  // then a 404 over other 4xx.
+  const reply =
+    definite.find((o) => o.reply!.headers['x-account-status'] !== undefined)?.reply ?? definite.find((o) => o.reply!.status === 404)?.reply ?? definite[0]!.reply!;
+  return { status: reply.status, headers: reply.headers };
 }
 
 /** The container's info, from the cache or its replicas. Throws BackendError when no replica answered. */

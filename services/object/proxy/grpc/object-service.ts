@@ -43,6 +43,7 @@ import { toServiceError, WeftError } from '../../../runtime/errors';
 import type { Logger } from '../../../runtime/log';
 import type { Handler, ProxyRequest, ProxyResponse } from '../app/types';
 import { readText, sendBody } from './download-body';
+import { clientRequestHeaders, clientResponse } from './gatekeeper';
 import { lowerCaseHeaders } from './header-text';
 import {
   isConditional,
@@ -102,7 +103,7 @@ export class ObjectServiceFace {
   constructor(private readonly deps: ObjectServiceDeps) {}
 
   private request(ctx: CallContext, plan: RequestPlan, body?: Readable): ProxyRequest {
-    const headers = { ...plan.headers };
+    const headers = clientRequestHeaders(plan.headers);
     if (ctx.token) headers['x-auth-token'] = ctx.token;
     const req: ProxyRequest = {
       method: plan.method,
@@ -120,7 +121,7 @@ export class ObjectServiceFace {
 
   /** Runs a plan; a response that is not a success of ctx.rpc becomes the mapped error. */
   private async run(ctx: CallContext, plan: RequestPlan, opts: { body?: Readable; conditional?: boolean; fieldPrefix?: string } = {}): Promise<ProxyResponse> {
-    const res = await this.deps.handler(this.request(ctx, plan, opts.body));
+    const res = clientResponse(await this.deps.handler(this.request(ctx, plan, opts.body)));
     if (isSuccess(ctx.rpc, res.status)) return res;
     const text = await readText(res.body, ERROR_BODY_LIMIT).catch(() => '');
     throw errorForResponse({

@@ -4,12 +4,15 @@
  * is created at the peer's PUT timestamp (a no-op when ours is newer), rows merge by timestamp
  * (tombstones included; counts follow), metadata items merge one by one at their own timestamps,
  * and, on the last page, the peer's DELETE is applied (refused while we hold newer live rows).
+ * A container's account target (where it reports its counts) is kept: ours when we have one,
+ * else the peer's, so a copy created by replication still reports to its account.
  */
 import { accountNameProblem, containerNameProblem } from '../../common/names';
 import { Timestamp } from '../../common/timestamp';
 import type { AccountStore } from '../account/account-store';
 import type { ContainerStore } from '../container/container-store';
 import type { ObjectRow } from '../container/rows';
+import type { UpdateTarget } from '../http/update-target';
 import type { DbKind } from './db-dump';
 import { SyncFrameError } from './sync-frame';
 
@@ -62,6 +65,15 @@ function metadataItems(record: Record<string, unknown>): [string, string, Timest
   });
 }
 
+/** The peer's account target when it is well formed; anything else is ignored (it is optional). */
+function accountTargetOf(v: unknown): UpdateTarget | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const t = v as Record<string, unknown>;
+  if (typeof t.host !== 'string' || typeof t.device !== 'string' || typeof t.partition !== 'string') return undefined;
+  if (typeof t.port !== 'number' || !Number.isInteger(t.port) || t.port <= 0 || t.port > 65535) return undefined;
+  return { host: t.host, port: t.port, device: t.device, partition: t.partition };
+}
+
 /** Names come from the peer's record (the stores derive the database's hash from them). */
 export async function mergeDb(stores: DbMergeStores, device: string, kind: DbKind, req: DbMergeRequest): Promise<DbMergeResult> {
   const account = str(req.record.account, 'record account');
@@ -76,7 +88,9 @@ export async function mergeDb(stores: DbMergeStores, device: string, kind: DbKin
     const cProblem = containerNameProblem(container);
     if (cProblem) throw new SyncFrameError(cProblem);
     const cref = { device, account, container };
-    await stores.containers.putContainer(cref, put, {});
+    const peerTarget = accountTargetOf(req.record.accountTarget);
+    const target = peerTarget && !(await stores.containers.record(cref))?.accountTarget ? peerTarget : undefined;
+    await stores.containers.putContainer(cref, put, {}, target);
     for (const r of req.rows) {
       const row: ObjectRow = {
         name: str(r.name, 'row name'),
@@ -90,7 +104,7 @@ export async function mergeDb(stores: DbMergeStores, device: string, kind: DbKin
     }
     if (req.final) {
       for (const [name, value, at] of items) await stores.containers.postContainer(cref, at, { [name]: value });
-      if (del) await stores.containers.deleteContainer(cref, del);
+      if (del) await stores.containers.deleteContainer(cref, del, target);
     }
     return { rowsApplied };
   }

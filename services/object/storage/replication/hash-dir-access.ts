@@ -7,6 +7,7 @@
  * replication install and a client write on one object never interleave.
  */
 import * as path from 'node:path';
+import { addExpiryEntry, type ExpiryEntry } from '../diskfile/expirer-index';
 import type { ObjectStore } from '../diskfile/object-store';
 
 export interface HashDirAccess {
@@ -18,6 +19,8 @@ export interface HashDirAccess {
   lock<T>(dir: string, fn: () => Promise<T>): Promise<T>;
   invalidate(device: string, partition: string, suffix: string): Promise<void>;
   newId(): string;
+  /** Adds an expirer index entry (diskfile/expirer-index.ts), as the object layer's writers do. */
+  addExpiry(device: string, hash: string, entry: ExpiryEntry): Promise<void>;
 }
 
 export function hashDirAccess(store: ObjectStore, opts: { newId: () => string }): HashDirAccess {
@@ -31,5 +34,6 @@ export function hashDirAccess(store: ObjectStore, opts: { newId: () => string })
     lock: (dir, fn) => store.lockHashDir(dir, fn),
     invalidate: (device, partition, suffix) => store.partitionHashes(device, partition).invalidate(suffix),
     newId: opts.newId,
+    addExpiry: async (device, hash, entry) => void (await addExpiryEntry(store.devicesRoot, device, hash, entry, store.fsync)),
   };
 }

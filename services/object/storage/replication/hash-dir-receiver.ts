@@ -8,14 +8,17 @@
  *   while it streams; a `.data` without its `.meta.json` is refused;
  * - atomic: every file goes to `tmp/`, is synced, and only then renamed into place under the
  *   directory's lock, metadata before data (a reader never sees a `.data` without its metadata);
- * - the suffix is invalidated before and after the renames, like the object layer's writers.
+ * - the suffix is invalidated before and after the renames, like the object layer's writers;
+ * - an installed `.meta.json` or `.meta` whose headers carry X-Delete-At gets its expirer index
+ *   entry before it is renamed into place, as a client write would (the index may hold more
+ *   than the disk, never less), so the expirer of this server removes a copy it received.
  */
 import { createHash } from 'node:crypto';
-import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fsyncDir, mkdirDurable } from '../diskfile/durable-fs';
 import { parseFileName } from '../diskfile/file-names';
-import { parseDataMetadata, parsePostMetadata } from '../diskfile/object-metadata';
+import { parseDataMetadata, parsePostMetadata, type DataMetadataFile } from '../diskfile/object-metadata';
 import { classifyFiles } from '../diskfile/ondisk-files';
 import { ChunkReader } from './chunk-reader';
 import type { HashDirAccess } from './hash-dir-access';
@@ -49,6 +52,8 @@ async function listDir(dir: string): Promise<string[]> {
 interface Staged {
   name: string;
   tmp: string;
+  /** X-Delete-At of a metadata file that carries one. */
+  deleteAt?: number;
 }
 
 export async function receiveHashDir(access: HashDirAccess, target: HashDirTarget, body: AsyncIterable<unknown>): Promise<ReceiveResult> {
@@ -64,6 +69,7 @@ export async function receiveHashDir(access: HashDirAccess, target: HashDirTarge
   try {
     if (wanted.size > 0) await mkdirDurable(tmpDir, false);
     let expected: { size: number; etag: string } | undefined;
+    let objectName: string | undefined;
     for (const f of manifest) {
       const kind = parseFileName(f.name)?.kind;
       if (kind !== 'data') {
@@ -72,8 +78,15 @@ export async function receiveHashDir(access: HashDirAccess, target: HashDirTarge
         await reader.readExact(f.size, (c) => void chunks.push(Buffer.from(c)));
         const bytes = Buffer.concat(chunks);
         const meta = checkMetadataFile(f.name, bytes);
-        if (meta) expected = meta;
-        if (wanted.has(f.name)) staged.push({ name: f.name, tmp: await writeTmp(access, tmpDir, [bytes]) });
+        if (meta.data) {
+          expected = { size: meta.data.contentLength, etag: meta.data.etag };
+          objectName = meta.data.name;
+        }
+        if (wanted.has(f.name)) {
+          const item: Staged = { name: f.name, tmp: await writeTmp(access, tmpDir, [bytes]) };
+          if (meta.deleteAt !== undefined) item.deleteAt = meta.deleteAt;
+          staged.push(item);
+        }
         continue;
       }
       if (!expected || expected.size !== f.size) throw new SyncFrameError(`${f.name}: size ${f.size} does not match its metadata`);
@@ -85,7 +98,7 @@ export async function receiveHashDir(access: HashDirAccess, target: HashDirTarge
     }
     if (!(await reader.atEnd())) throw new SyncFrameError('bytes after the last file');
     if (staged.length === 0) return { installed: [] };
-    return { installed: await install(access, target, dir, names, staged) };
+    return { installed: await install(access, target, dir, names, staged, objectName) };
   } finally {
     for (const s of staged) await unlink(s.tmp).catch(() => undefined);
   }
@@ -102,23 +115,55 @@ function checkComplete(manifest: readonly FrameFile[]): void {
   if (manifest.filter((f) => parseFileName(f.name)?.kind === 'data').length > 1) throw new SyncFrameError('more than one .data');
 }
 
-/** Validates a metadata file's content; returns the body's size and ETag for a `.meta.json`. */
-function checkMetadataFile(name: string, bytes: Buffer): { size: number; etag: string } | undefined {
+/** X-Delete-At as the object layer stores it (whole seconds); anything else is no expiry. */
+function deleteAtOf(headers: Readonly<Record<string, string>>): number | undefined {
+  const v = headers['x-delete-at'];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** Validates a metadata file's content: a `.meta.json`'s object metadata, and any X-Delete-At. */
+function checkMetadataFile(name: string, bytes: Buffer): { data?: DataMetadataFile; deleteAt?: number } {
   const parsed = parseFileName(name);
   if (!parsed) throw new SyncFrameError(`not an object file name: ${name}`);
   if (parsed.kind === 'tombstone') {
     if (bytes.length !== 0) throw new SyncFrameError(`${name}: a tombstone is empty`);
-    return undefined;
+    return {};
   }
   const text = bytes.toString('utf8');
   if (parsed.kind === 'meta') {
     const post = parsePostMetadata(text);
     if (!post || post.timestamp !== parsed.timestamp.internal) throw new SyncFrameError(`${name}: unreadable POST metadata`);
-    return undefined;
+    return { deleteAt: deleteAtOf(post.headers) };
   }
   const data = parseDataMetadata(text);
   if (!data || data.timestamp !== parsed.timestamp.internal) throw new SyncFrameError(`${name}: unreadable object metadata`);
-  return { size: data.contentLength, etag: data.etag };
+  return { data, deleteAt: deleteAtOf(data.headers) };
+}
+
+/** `/account/container/object` → its parts (the object may hold `/`). */
+function splitName(name: string): { account: string; container: string; object: string } | undefined {
+  const m = /^\/([^/]+)\/([^/]+)\/(.+)$/s.exec(name);
+  return m ? { account: m[1]!, container: m[2]!, object: m[3]! } : undefined;
+}
+
+/** The object's name from a `.meta.json` already in the directory (a pushed `.meta` carries none). */
+async function localObjectName(dir: string): Promise<string | undefined> {
+  for (const file of (await listDir(dir)).filter((n) => n.endsWith('.meta.json'))) {
+    const meta = parseDataMetadata(await readFile(path.join(dir, file), 'utf8').catch(() => ''));
+    if (meta) return meta.name;
+  }
+  return undefined;
+}
+
+/** Index entries for the installed versions that expire, before they become visible. */
+async function addExpiryEntries(access: HashDirAccess, target: HashDirTarget, dir: string, todo: readonly Staged[], objectName: string | undefined): Promise<void> {
+  const expiring = todo.filter((s) => s.deleteAt !== undefined);
+  if (expiring.length === 0) return;
+  const parts = splitName(objectName ?? (await localObjectName(dir)) ?? '');
+  // Without a name there is nothing the expirer could address; the object layer's 404 on an
+  // expired object still hides it.
+  if (!parts) return;
+  for (const s of expiring) await access.addExpiry(target.device, target.hash, { ...parts, partition: target.partition, deleteAt: s.deleteAt! });
 }
 
 async function writeTmp(access: HashDirAccess, tmpDir: string, chunks: Buffer[]): Promise<string> {
@@ -156,13 +201,14 @@ async function streamDataTmp(access: HashDirAccess, tmpDir: string, reader: Chun
   }
 }
 
-async function install(access: HashDirAccess, target: HashDirTarget, dir: string, names: readonly string[], staged: Staged[]): Promise<string[]> {
+async function install(access: HashDirAccess, target: HashDirTarget, dir: string, names: readonly string[], staged: Staged[], objectName: string | undefined): Promise<string[]> {
   const suffix = target.hash.slice(-3);
   return access.lock(dir, async () => {
     // Decide again under the lock: a write may have landed while the body streamed.
     const wanted = new Set(filesToInstall(await listDir(dir), names));
     const todo = staged.filter((s) => wanted.has(s.name));
     if (todo.length === 0) return [];
+    await addExpiryEntries(access, target, dir, todo, objectName);
     await mkdirDurable(dir, access.fsync);
     await access.invalidate(target.device, target.partition, suffix);
     // `staged` is in frame order: metadata first, so a `.data` never shows up alone.

@@ -8,6 +8,10 @@
  * - Handoff partition: list everything once, push it to every primary the same way, and only
  *   when every primary acknowledged, remove exactly the listed files (a write that landed during
  *   the pass stays for the next one).
+ * - A primary peer answering 507 (device unmounted or failed) is replaced by the next handoff
+ *   (ring order), as in Swift, so the partition keeps its replica count while the device is
+ *   out; that handoff's own replicator moves the data back once the device returns. A peer that
+ *   does not answer at all is only counted as a failure (it may be back in a moment).
  *
  * The replicator never touches object files itself: reading, installing and removing go through
  * the storage servers (the local one included), which own the files, their locks and hashes.
@@ -20,15 +24,20 @@ import { OBJECTS_DIR } from '../../storage/diskfile/layout';
 import { hashesToPush, suffixesToSync, type SuffixListing } from '../../storage/replication/merge-plan';
 import type { PassStats, Worker } from '../worker';
 import { runBounded } from './bounded-pool';
-import { localDevices, planPartitionJobs, type PartitionJob, type RingView } from './partition-jobs';
-import { ReplicationClient, type NodeAddress } from './replication-client';
+import { localDevices, planPartitionJobs, sameDevice, type PartitionJob, type RingView } from './partition-jobs';
+import { ReplicationClient, ReplicationRequestError, type NodeAddress } from './replication-client';
+
+/** The object ring as the replicator reads it; without getMoreNodes, no handoff replaces a 507 peer. */
+export interface ObjectRingView extends RingView {
+  getMoreNodes?(partition: number): Iterable<RingDevice>;
+}
 
 export interface ObjectReplicatorOptions {
   devicesRoot: string;
   /** This server's address as the ring names it: its devices are the ones to replicate. */
   self: { ip: string; port: number };
   /** The object ring as it is now (asked once per pass, so a reloaded ring applies). */
-  ring: () => RingView | Promise<RingView>;
+  ring: () => ObjectRingView | Promise<ObjectRingView>;
   /** Partitions replicated at once. */
   concurrency?: number;
   /** Bound on every request to a storage server. */
@@ -42,6 +51,8 @@ export interface ReplicatorStats extends PassStats {
   suffixesSynced: number;
   objectsPushed: number;
   handoffsRemoved: number;
+  /** Handoffs pushed to in place of a primary that answered 507. */
+  handoffsForUnmounted: number;
   failures: number;
 }
 
@@ -64,7 +75,7 @@ export class ObjectReplicator implements Worker {
   constructor(private readonly opts: ObjectReplicatorOptions) {}
 
   async runOnce(signal: AbortSignal): Promise<ReplicatorStats> {
-    const stats: ReplicatorStats = { partitions: 0, handoffPartitions: 0, suffixesSynced: 0, objectsPushed: 0, handoffsRemoved: 0, failures: 0 };
+    const stats: ReplicatorStats = { partitions: 0, handoffPartitions: 0, suffixesSynced: 0, objectsPushed: 0, handoffsRemoved: 0, handoffsForUnmounted: 0, failures: 0 };
     const ring = await this.opts.ring();
     const local = localDevices(ring.devices, this.opts.self);
     const onDisk = new Map<string, number[]>();
@@ -76,7 +87,7 @@ export class ObjectReplicator implements Worker {
         stats.partitions++;
         if (!job.primary) stats.handoffPartitions++;
         try {
-          await this.replicatePartition(client, job, stats, signal);
+          await this.replicatePartition(client, ring, job, stats, signal);
         } catch (err) {
           stats.failures++;
           this.opts.logger?.warn('partition replication failed', { device: job.device.device, partition: job.partition, error: err });
@@ -89,7 +100,7 @@ export class ObjectReplicator implements Worker {
     return stats;
   }
 
-  private async replicatePartition(client: ReplicationClient, job: PartitionJob, stats: ReplicatorStats, signal: AbortSignal): Promise<void> {
+  private async replicatePartition(client: ReplicationClient, ring: ObjectRingView, job: PartitionJob, stats: ReplicatorStats, signal: AbortSignal): Promise<void> {
     const self = address(job.device);
     const localHashes = await client.replicate(self, job.partition);
     const suffixes = Object.keys(localHashes).sort();
@@ -97,7 +108,10 @@ export class ObjectReplicator implements Worker {
     // A handoff lists everything once: these are the files it may remove after the pushes.
     const handoffListing: SuffixListing | undefined = job.primary ? undefined : await client.listSuffixes(self, job.partition, suffixes);
     let acknowledged = 0;
-    for (const target of job.targets) {
+    const targets = [...job.targets];
+    const spares = job.primary ? spareDevices(ring, job) : undefined;
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!;
       if (signal.aborted) return;
       try {
         await this.syncWith(client, job, target, localHashes, handoffListing, stats);
@@ -105,6 +119,13 @@ export class ObjectReplicator implements Worker {
       } catch (err) {
         stats.failures++;
         this.opts.logger?.warn('sync with peer failed', { device: job.device.device, partition: job.partition, peer: `${target.ip}:${target.port}/${target.device}`, error: err });
+        if (spares && isUnmounted(err)) {
+          const spare = nextSpare(spares, targets);
+          if (spare) {
+            targets.push(spare);
+            stats.handoffsForUnmounted++;
+          }
+        }
       }
     }
     if (handoffListing && job.targets.length > 0 && acknowledged === job.targets.length) {
@@ -140,6 +161,23 @@ export class ObjectReplicator implements Worker {
     // Have the peer rehash now (as Swift does), so the next pass sees the suffixes equal.
     await client.replicate(peer, job.partition, differ);
   }
+}
+
+function isUnmounted(err: unknown): boolean {
+  return err instanceof ReplicationRequestError && err.status === 507;
+}
+
+/** The partition's handoffs in ring order (empty when the ring cannot tell). */
+function spareDevices(ring: ObjectRingView, job: PartitionJob): Iterator<RingDevice> {
+  return (ring.getMoreNodes ? ring.getMoreNodes(job.partition) : [])[Symbol.iterator]();
+}
+
+/** The next handoff that is neither this device nor a device already a target. */
+function nextSpare(spares: Iterator<RingDevice>, targets: readonly RingDevice[]): RingDevice | undefined {
+  for (let n = spares.next(); !n.done; n = spares.next()) {
+    if (!targets.some((t) => sameDevice(t, n.value))) return n.value;
+  }
+  return undefined;
 }
 
 function pick(listing: SuffixListing, suffixes: readonly string[]): SuffixListing {

@@ -31,7 +31,10 @@ describe('small pure helpers', () => {
     const info = buildInfo({ ...loadProxyConfig(undefined, { WEFT_OBJECT_PROXY_HASH_PATH_SUFFIX: 's' }), maxObjectSize: 123 });
     expect(info.swift).toMatchObject({ max_file_size: 123, max_meta_count: 90, max_meta_value_length: 256, max_object_name_length: 1024, container_listing_limit: 10000 });
     expect(info.slo).toEqual({ max_manifest_segments: 1000, max_manifest_size: 8388608, min_segment_size: 1 });
-    expect(info.tempauth).toEqual({ account_acls: true });
+    // account ACLs are not implemented, so not advertised; the quota middlewares are.
+    expect(info.tempauth).toEqual({});
+    expect(info.container_quotas).toEqual({});
+    expect(info.account_quotas).toEqual({});
   });
 
   test('responses carry both transaction headers; 204 has no body', () => {

@@ -20,10 +20,13 @@ let root: string;
 let invalidated: string[];
 let access: HashDirAccess;
 let ids = 0;
+/** Expirer index entries added, with what the directory held at that moment. */
+let expiries: { device: string; hash: string; entry: unknown; filesThen: string[] }[];
 
 beforeEach(() => {
   root = mkdtempSync(path.join(tmpdir(), 'weft-receiver-'));
   invalidated = [];
+  expiries = [];
   const locks = new KeyedMutex();
   access = {
     fsync: false,
@@ -33,6 +36,7 @@ beforeEach(() => {
     lock: (dir, fn) => locks.run(dir, fn),
     invalidate: async (_d, _p, s) => void invalidated.push(s),
     newId: () => `id${++ids}`,
+    addExpiry: async (device, hash, entry) => void expiries.push({ device, hash, entry, filesThen: files() }),
   };
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -41,8 +45,8 @@ const dir = (): string => access.hashDir('sda', '3', HASH);
 const files = (): string[] => (existsSync(dir()) ? readdirSync(dir()).sort() : []);
 const tmpFiles = (): string[] => (existsSync(access.tmpDir('sda')) ? readdirSync(access.tmpDir('sda')) : []);
 
-function dataMeta(ts: string, body: string, etag = createHash('md5').update(body).digest('hex')): string {
-  return JSON.stringify({ version: 1, name: '/a/c/o', timestamp: ts, contentLength: Buffer.byteLength(body), etag, contentType: 'text/plain', headers: {} });
+function dataMeta(ts: string, body: string, etag = createHash('md5').update(body).digest('hex'), headers: Record<string, string> = {}, name = '/a/c/o'): string {
+  return JSON.stringify({ version: 1, name, timestamp: ts, contentLength: Buffer.byteLength(body), etag, contentType: 'text/plain', headers });
 }
 
 function frame(parts: { name: string; content: string }[], trailer = ''): Buffer[] {
@@ -97,6 +101,36 @@ test('a POST newer than the local data is installed alone', async () => {
   const r = await receiveHashDir(access, TARGET, stream(frame([...object('1700000001.00000', 'x'), { name: '1700000002.00000.meta', content: post }])));
   expect(r.installed).toEqual(['1700000002.00000.meta']);
   expect(files()).toEqual(['1700000001.00000.data', '1700000001.00000.meta.json', '1700000002.00000.meta']);
+});
+
+describe('expirer index entries for what it installs', () => {
+  test('an object with X-Delete-At gets its entry before its files appear', async () => {
+    const parts = [
+      { name: '1700000001.00000.data', content: 'bye' },
+      { name: '1700000001.00000.meta.json', content: dataMeta('1700000001.00000', 'bye', undefined, { 'x-delete-at': '1800000000' }, '/AUTH_a/c/dir/o') },
+    ];
+    await receiveHashDir(access, TARGET, stream(frame(parts)));
+    expect(expiries).toEqual([{ device: 'sda', hash: HASH, entry: { account: 'AUTH_a', container: 'c', object: 'dir/o', partition: '3', deleteAt: 1800000000 }, filesThen: [] }]);
+    expect(files()).toEqual(['1700000001.00000.data', '1700000001.00000.meta.json']);
+  });
+
+  test('a POST carrying X-Delete-At installed alone takes the name from the local metadata', async () => {
+    seed({ '1700000001.00000.data': 'x', '1700000001.00000.meta.json': dataMeta('1700000001.00000', 'x') });
+    const post = JSON.stringify({ version: 1, timestamp: '1700000002.00000', headers: { 'x-delete-at': '1800000005' } });
+    await receiveHashDir(access, TARGET, stream(frame([{ name: '1700000002.00000.meta', content: post }])));
+    expect(expiries.map((e) => e.entry)).toEqual([{ account: 'a', container: 'c', object: 'o', partition: '3', deleteAt: 1800000005 }]);
+    expect(expiries[0]!.filesThen).not.toContain('1700000002.00000.meta');
+  });
+
+  test('nothing for objects without X-Delete-At, nor for files that are not installed', async () => {
+    await receiveHashDir(access, TARGET, stream(frame(object('1700000001.00000', 'x'))));
+    const older = [
+      { name: '1700000000.00000.data', content: 'old' },
+      { name: '1700000000.00000.meta.json', content: dataMeta('1700000000.00000', 'old', undefined, { 'x-delete-at': '1800000000' }) },
+    ];
+    await receiveHashDir(access, TARGET, stream(frame(older)));
+    expect(expiries).toEqual([]);
+  });
 });
 
 test.each([
