@@ -15,7 +15,7 @@
  * Files are only read, sent and unlinked here; the storage server only creates them (new names,
  * by rename), so the two processes need no lock.
  */
-import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parsePendingUpdate, updateUrl } from '../storage/http/container-update';
 import { ASYNC_PENDING_DIR } from '../storage/diskfile/layout';
@@ -23,6 +23,9 @@ import { DirectClientError } from './direct-client';
 import { planPending } from './pending-plan';
 import type { PassStats, Worker } from './worker';
 import type { WorkerContext, WorkerDefinition } from './worker-definition';
+import { listDir } from '../common/list-dir';
+
+const listSorted = (dir: string): Promise<string[]> => listDir(dir, { sorted: true });
 
 export interface UpdaterSettings {
   /** A queued update whose target keeps answering 404 is dropped once this old. */
@@ -32,15 +35,6 @@ export interface UpdaterSettings {
 
 const SUFFIX = /^[0-9a-f]{3}$/;
 
-async function list(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).sort();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw err;
-  }
-}
 
 export class Updater implements Worker {
   readonly name = 'updater';
@@ -56,10 +50,10 @@ export class Updater implements Worker {
       if (signal.aborted) break;
       stats.devices++;
       const root = path.join(this.ctx.devicesRoot, device, ASYNC_PENDING_DIR);
-      for (const suffix of (await list(root)).filter((s) => SUFFIX.test(s))) {
+      for (const suffix of (await listSorted(root)).filter((s) => SUFFIX.test(s))) {
         if (signal.aborted) break;
         const dir = path.join(root, suffix);
-        const plan = planPending(await list(dir));
+        const plan = planPending(await listSorted(dir));
         for (const name of plan.superseded) {
           await unlink(path.join(dir, name)).then(
             () => stats.superseded++,

@@ -14,7 +14,7 @@
  *   than the disk, never less), so the expirer of this server removes a copy it received.
  */
 import { createHash } from 'node:crypto';
-import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fsyncDir, mkdirDurable } from '../diskfile/durable-fs';
 import { parseFileName } from '../diskfile/file-names';
@@ -24,6 +24,7 @@ import { ChunkReader } from './chunk-reader';
 import type { HashDirAccess } from './hash-dir-access';
 import { filesToInstall } from './merge-plan';
 import { MANIFEST_MAX_BYTES, parseManifest, SyncFrameError, type FrameFile } from './sync-frame';
+import { listDir } from '../../common/list-dir';
 
 /** Metadata files are small; anything bigger is not one of ours. */
 const METADATA_MAX_BYTES = 1024 * 1024;
@@ -39,15 +40,6 @@ export interface ReceiveResult {
   installed: string[];
 }
 
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw err;
-  }
-}
 
 interface Staged {
   name: string;

@@ -3,23 +3,14 @@
  * replicator compares once suffix hashes differ). Damaged directories (a `.data` winner without
  * its metadata) are left out: they are not worth sending, and a peer's good copy replaces them.
  */
-import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { classifyFiles } from '../diskfile/ondisk-files';
 import type { HashDirAccess } from './hash-dir-access';
 import type { SuffixListing } from './merge-plan';
+import { listDir } from '../../common/list-dir';
 
 const HASH = /^[0-9a-f]{32}$/;
 
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw err;
-  }
-}
 
 export async function listSuffixes(access: HashDirAccess, device: string, partition: string, suffixes: readonly string[]): Promise<SuffixListing> {
   const out: SuffixListing = {};
