@@ -5,7 +5,7 @@
  * was started and removes the data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -62,7 +62,10 @@ function spawnReady(name: string, script: string, args: string[], timeoutMs = 30
     const profile = process.env.WEFT_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WEFT_BENCH_PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
     const child = spawn(process.execPath, [...profile, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
+    // WEFT_BENCH_LOG_DIR=<dir>: every cluster process's log (stderr) is also kept in <dir>/<name>.log.
+    const logDir = process.env.WEFT_BENCH_LOG_DIR;
     child.stderr!.on('data', (d: Buffer) => {
+      if (logDir) appendFileSync(`${logDir}/${name}.log`, d);
       tail.push(d.toString());
       if (tail.length > 20) tail.shift();
     });
@@ -81,9 +84,14 @@ function spawnReady(name: string, script: string, args: string[], timeoutMs = 30
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited (${code ?? signal}) before it was ready: ${tail.join('')}`));
+      // After ready, an exit nobody asked for explains the failures that follow (503s...).
+      if (!stopping.has(child.pid ?? -1)) process.stderr.write(`bench:object: ${name} (pid ${child.pid}) exited at ${new Date().toISOString()}, code ${code}, signal ${signal}\n`);
     });
   });
 }
+
+/** Processes the bench itself is stopping (their exit is expected). */
+const stopping = new Set<number>();
 
 function kill(p: BenchProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -93,6 +101,8 @@ function kill(p: BenchProcess): Promise<void> {
       clearTimeout(t);
       resolve();
     });
+    stopping.add(p.child.pid ?? -1);
+    if (process.env.WEFT_BENCH_LOG_DIR) process.stderr.write(`bench:object: stopping pid ${p.child.pid} at ${new Date().toISOString()}\n`);
     p.child.kill('SIGTERM');
   });
 }

@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { readProcMemory } from './proc';
+import { cpuPerOpText, cpuSnapshot } from './object-cpu';
 import { summarize, MIB } from './stats';
 import { startObjectBenchCluster, type ObjectBenchCluster } from './object-cluster-process';
 
@@ -160,11 +161,18 @@ async function main(): Promise<void> {
     out(`cluster: ${o.servers} storage servers, 3 replicas, fsync ${o.fsync !== 0 ? 'on' : 'OFF'}, proxy ${cluster.proxyUrl}, account ${account}`);
     expect(await swift.call('PUT', '/bench'), [201, 202], 'PUT container');
 
+    const pids: Record<string, number> = { proxy: cluster.proxy.pid };
+    cluster.storage.forEach((s, i) => (pids[`s${i + 1}`] = s.pid));
+    const cpu = (before: ReturnType<typeof cpuSnapshot>, ops: number): void => out(`  ${cpuPerOpText(before, cpuSnapshot(pids), ops)}`);
+
     // 4 KiB objects.
     const small = randomBytes(4096);
+    let c0 = cpuSnapshot(pids);
     const put = await pool(o.smallConcurrency, o.seconds * 1000, 1_000_000, async (i) => expect(await swift.call('PUT', `/bench/small-${i}`, small), [201], 'PUT 4 KiB'));
     const ps = summarize(put.latencies);
     out(`PUT 4 KiB, C=${o.smallConcurrency}: ${rate(put.ops, put.ms)} ops/s (${put.ops} in ${(put.ms / 1000).toFixed(1)} s; p50 ${ps.p50Ms.toFixed(1)} ms, p99 ${ps.p99Ms.toFixed(1)} ms)   target >= 500`);
+    cpu(c0, put.ops);
+    c0 = cpuSnapshot(pids);
     const smallMd5 = createHash('md5').update(small).digest('hex');
     const get = await pool(o.smallConcurrency, o.seconds * 1000, 1_000_000, async (i) => {
       const r = await swift.call('GET', `/bench/small-${i % put.ops}`, undefined, {}, true);
@@ -173,6 +181,8 @@ async function main(): Promise<void> {
     });
     const gs = summarize(get.latencies);
     out(`GET 4 KiB, C=${o.smallConcurrency}: ${rate(get.ops, get.ms)} ops/s (${get.ops} in ${(get.ms / 1000).toFixed(1)} s; p50 ${gs.p50Ms.toFixed(1)} ms, p99 ${gs.p99Ms.toFixed(1)} ms)   target >= 1,600`);
+    cpu(c0, get.ops);
+    c0 = cpuSnapshot(pids);
 
     // 64 MiB objects.
     const block = randomBytes(MIB);
@@ -184,12 +194,15 @@ async function main(): Promise<void> {
       if (r.headers.etag !== largeMd5) throw new Error(`PUT 64 MiB: etag ${String(r.headers.etag)}`);
     });
     out(`PUT 64 MiB, C=${o.largeConcurrency}: ${((lput.ops * large) / 1e6 / (lput.ms / 1000)).toFixed(0)} MB/s (${lput.ops} objects in ${(lput.ms / 1000).toFixed(1)} s)   target >= 200`);
+    cpu(c0, lput.ops);
+    c0 = cpuSnapshot(pids);
     const lget = await pool(o.largeConcurrency, 600_000, o.largeObjects, async (i) => {
       const r = await swift.call('GET', `/bench/large-${i}`, undefined, {}, true);
       expect(r, [200], 'GET 64 MiB');
       if (r.md5 !== largeMd5) throw new Error('GET 64 MiB: wrong bytes');
     });
     out(`GET 64 MiB, C=${o.largeConcurrency}: ${((lget.ops * large) / 1e6 / (lget.ms / 1000)).toFixed(0)} MB/s (${lget.ops} objects in ${(lget.ms / 1000).toFixed(1)} s)   target >= 400`);
+    cpu(c0, lget.ops);
 
     // Listing of a container with many objects (filled with zero-byte PUTs through the proxy).
     if (o.listingObjects > 0) {

@@ -4,6 +4,7 @@
  * (or WEFT_OBJECT_STORAGE_CONFIG). Prints `{"ready":true,"port":N}` on stdout once listening;
  * logs are JSON lines on stderr. SIGTERM/SIGINT finish in-flight requests, then exit.
  */
+import './threadpool';
 import { loadProcessConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/log';
 import { loadStorageConfig } from './config';

@@ -16,7 +16,7 @@ import { AccountReporter } from './container/account-reporter';
 import { ContainerStore } from './container/container-store';
 import { ExpiryIndex } from './diskfile/expirer-index';
 import { ObjectStore } from './diskfile/object-store';
-import { ContainerUpdater, sendUpdate } from './http/container-update';
+import { ContainerUpdater } from './http/container-update';
 import { createRequestRouter } from './http/request-router';
 import { StorageStats } from './http/storage-stats';
 
@@ -55,7 +55,7 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
     devicesRoot: config.devicesRoot,
     secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix },
     record: (ref) => containers.record(ref),
-    send: (u) => sendUpdate(u, config.containerUpdateTimeoutMs),
+    send: (u) => updater.send(u),
     queue: (device, hash, u, at) => updater.queue(device, hash, u, at),
     logger,
   });
@@ -67,6 +67,7 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
   server.on('request', (req, res) => route(req, res, false));
   server.on('checkContinue', (req, res) => route(req, res, true));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code !== 'ECONNRESET') logger.warn('client error', { code: err.code, error: err.message });
     if (err.code !== 'ECONNRESET' && socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
@@ -89,6 +90,7 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
     const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
     await closed;
     clearTimeout(timer);
+    updater.close();
     await containers.close();
   };
   return { port, server, store, containers, stats, stop };

@@ -67,6 +67,43 @@ export interface StorageClientOptions {
   maxSocketsPerNode?: number;
 }
 
+/**
+ * A pooled connection idle this long is closed by the proxy, well before the storage server's
+ * keep-alive timeout (30 s by default) closes it: reusing a connection the server is closing at
+ * that moment fails with ECONNRESET, and on a loaded machine timers run late.
+ */
+const IDLE_SOCKET_MS = 5000;
+
+/** Tries a call on a pooled connection that turns out to be closed already; then a new one. */
+const STALE_ATTEMPTS = 3;
+
+/**
+ * The server closed a reused keep-alive connection before it answered (its idle timeout won the
+ * race with our request). It cannot have processed the request, so sending it again is safe.
+ */
+class StaleConnectionError extends Error {
+  constructor(readonly original: unknown) {
+    super('pooled connection closed by the server');
+  }
+}
+
+function staleOr(cr: ClientRequest, err: unknown, anySocket = false): Error {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if ((anySocket || cr.reusedSocket) && (code === 'ECONNRESET' || code === 'EPIPE')) return new StaleConnectionError(err);
+  return asBackendError(err);
+}
+
+async function retryStale<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof StaleConnectionError)) throw err;
+      if (attempt >= STALE_ATTEMPTS) throw asBackendError(err.original);
+    }
+  }
+}
+
 /** Small answers (status texts, listings) are read whole; more than this is refused. */
 export const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
@@ -87,6 +124,10 @@ export class StorageClient {
 
   /** Sends a request (small or no body) and resolves once the response headers arrived. */
   send(req: BackendRequest): Promise<BackendResponse> {
+    return retryStale(() => this.sendOnce(req));
+  }
+
+  private sendOnce(req: BackendRequest): Promise<BackendResponse> {
     return new Promise((resolve, reject) => {
       const cr = this.start(req, {});
       let answered = false;
@@ -95,7 +136,7 @@ export class StorageClient {
         resolve({ node: req.node, status: res.statusCode ?? 0, headers: res.headers, body: res, abort: () => cr.destroy(new BackendError('ABORTED', 'call abandoned by the proxy')) });
       });
       cr.on('error', (err) => {
-        if (!answered) reject(asBackendError(err));
+        if (!answered) reject(staleOr(cr, err));
       });
       if (req.body !== undefined) cr.end(req.body);
       else cr.end();
@@ -114,6 +155,10 @@ export class StorageClient {
    * `req.headers` must say how the body is framed (Content-Length or Transfer-Encoding: chunked).
    */
   openUpload(req: BackendRequest): Promise<UploadOpening> {
+    return retryStale(() => this.openUploadOnce(req));
+  }
+
+  private openUploadOnce(req: BackendRequest): Promise<UploadOpening> {
     return new Promise((resolve, reject) => {
       const cr = this.start(req, { Expect: '100-continue' });
       let settled = false;
@@ -139,7 +184,10 @@ export class StorageClient {
       cr.on('error', (err) => {
         if (settled) return;
         settled = true;
-        reject(asBackendError(err));
+        // Before 100 Continue no byte of the body left and the server committed nothing, so an
+        // upload whose connection was reset (stale pooled one, or a new one reset under load)
+        // can be opened again.
+        reject(staleOr(cr, err, true));
       });
       cr.flushHeaders();
     });
@@ -156,7 +204,10 @@ export class StorageClient {
     const key = `${node.ip}:${node.port}`;
     let agent = this.agents.get(key);
     if (!agent) {
-      agent = new Agent({ keepAlive: true, maxSockets: this.opts.maxSocketsPerNode ?? 128, maxFreeSockets: 32 });
+      const maxSockets = this.opts.maxSocketsPerNode ?? 128;
+      // Keep every connection the concurrency opened: closing idle ones above a lower cap only
+      // means reconnecting for the next burst.
+      agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: IDLE_SOCKET_MS });
       this.agents.set(key, agent);
     }
     return agent;
@@ -171,10 +222,22 @@ export class StorageClient {
     const path = storagePath({ device: req.node.device, partition: req.partition, account: req.account, container: req.container, object: req.object }) + (query ? `?${query}` : '');
     const cr = httpRequest({ host: req.node.ip, port: req.node.port, method: req.method, path, headers, agent: this.agentFor(req.node) });
     const where = `${req.node.ip}:${req.node.port}/${req.node.device}`;
-    const connTimer = setTimeout(() => cr.destroy(new BackendError('CONNECT_TIMEOUT', `no connection to ${where} in ${this.opts.connTimeoutMs} ms`)), this.opts.connTimeoutMs);
+    let connected = false;
+    // After a busy stretch of the event loop, timers run before the I/O that completed meanwhile:
+    // the verdict waits for one poll phase (setImmediate), so a connection the kernel made in
+    // time is not counted as a timeout.
+    const connTimer = setTimeout(() => {
+      setImmediate(() => {
+        if (!connected) cr.destroy(new BackendError('CONNECT_TIMEOUT', `no connection to ${where} in ${this.opts.connTimeoutMs} ms`));
+      });
+    }, this.opts.connTimeoutMs);
+    const onConnected = (): void => {
+      connected = true;
+      clearTimeout(connTimer);
+    };
     cr.on('socket', (socket) => {
-      if (!socket.connecting) clearTimeout(connTimer);
-      else socket.once('connect', () => clearTimeout(connTimer));
+      if (!socket.connecting) onConnected();
+      else socket.once('connect', onConnected);
     });
     cr.on('close', () => clearTimeout(connTimer));
     cr.setTimeout(this.opts.nodeTimeoutMs, () => cr.destroy(new BackendError('NODE_TIMEOUT', `${where} silent for ${this.opts.nodeTimeoutMs} ms`)));
@@ -201,8 +264,11 @@ export class BackendUpload {
     this.response = new Promise<BackendReply>((resolve, reject) => {
       cr.on('response', (res) => {
         const status = res.statusCode ?? 0;
-        // An answer before the body ended is a refusal (413, 499...): stop sending to it.
-        if (!cr.writableFinished) this.failure ??= new Error(`storage server answered ${status} mid-upload`);
+        // An error answer before the body ended is a refusal (413, 499...): stop sending to it.
+        // A success can come first too: a server commits as soon as it has Content-Length bytes
+        // (at once for an empty body), which may be before this side called end(); that 201 is
+        // the verdict, not a failure (counting it as one turned zero-byte PUTs into 503s under load).
+        if (!cr.writableFinished && (status < 200 || status >= 300)) this.failure ??= new Error(`storage server answered ${status} mid-upload`);
         readBody({ node, status, headers: res.headers, body: res, abort: () => cr.destroy() }, 1 << 20).then(
           (body) => resolve({ node, status, headers: res.headers, body }),
           (err: unknown) => reject(asBackendError(err)),

@@ -81,7 +81,7 @@ export async function putObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
     abortAll();
     const statuses = slots.map((s) => ('refused' in s ? s.refused.status : 0));
     const status = quorumStatus(statuses, objPlan.replicas);
-    ctx.logger.warn('object PUT without enough replicas', { txId: req.transId, ready: uploads.length, quorum, statuses });
+    ctx.logger.warn('object PUT without enough replicas', { txId: req.transId, ready: uploads.length, quorum, statuses, errors: slots.flatMap((s) => ('error' in s ? [s.error.message] : [])) });
     return textResponse(status >= 200 && status < 300 ? 503 : status);
   }
 
@@ -132,7 +132,7 @@ export async function putObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
     };
   }
   const status = quorumStatus(statuses, objPlan.replicas);
-  ctx.logger.warn('object PUT without a quorum', { txId: req.transId, statuses: verdicts });
+  ctx.logger.warn('object PUT without a quorum', { txId: req.transId, statuses: verdicts, errors: uploads.flatMap((u) => (u.failure ? [u.failure.message] : [])) });
   return textResponse(status >= 200 && status < 300 ? 503 : status);
 }
 

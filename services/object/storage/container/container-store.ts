@@ -44,9 +44,17 @@ export type RowOutcome = 'applied' | 'stale' | 'no_container';
 
 type Db = Level<string, string>;
 
+interface QueuedRow {
+  row: ObjectRow;
+  resolve(outcome: RowOutcome): void;
+  reject(err: unknown): void;
+}
+
 export class ContainerStore {
   private readonly dbs = new Map<string, Promise<Db>>();
   private readonly locks = new KeyedMutex();
+  /** Row updates waiting for their container's lock, per device and container hash. */
+  private readonly rowQueues = new Map<string, QueuedRow[]>();
 
   constructor(private readonly opts: ContainerStoreOptions) {}
 
@@ -152,29 +160,70 @@ export class ContainerStore {
   /**
    * An object row update (the object servers' container update): applied when newer than the
    * row held, with the count and bytes adjusted in the same batch. Needs a live container.
+   *
+   * Updates for one container that arrive while its lock is held are applied together (group
+   * commit): one record read, one batch, one sync for all of them, in arrival order, each with
+   * its own outcome. The counts stay exact because the batch holds the rows and the record.
    */
   async updateRow(ref: ContainerRef, row: ObjectRow): Promise<RowOutcome> {
     const db = await this.db(ref.device);
     const hash = this.hash(ref);
-    return this.locks.run(hash, async () => {
-      const rec = await this.readRecord(db, hash);
-      if (!rec || isDeleted(rec)) return 'no_container';
-      const key = ContainerStore.rowBase(hash) + row.name;
-      const raw = await db.get(key);
-      const old = raw === undefined ? undefined : ({ name: row.name, ...JSON.parse(raw) } as ObjectRow);
+    const queueKey = `${ref.device}/${hash}`;
+    return new Promise<RowOutcome>((resolve, reject) => {
+      const queued = this.rowQueues.get(queueKey);
+      if (queued) {
+        queued.push({ row, resolve, reject });
+        return;
+      }
+      const group: QueuedRow[] = [{ row, resolve, reject }];
+      this.rowQueues.set(queueKey, group);
+      this.locks
+        .run(hash, () => {
+          // From here on, new updates start the next group (which waits for this lock).
+          this.rowQueues.delete(queueKey);
+          return this.applyRows(db, hash, group.map((q) => q.row));
+        })
+        .then(
+          (outcomes) => group.forEach((q, i) => q.resolve(outcomes[i])),
+          (err: unknown) => group.forEach((q) => q.reject(err)),
+        );
+    });
+  }
+
+  /** Applies rows in order under the container's lock; one outcome per row. */
+  private async applyRows(db: Db, hash: string, rows: readonly ObjectRow[]): Promise<RowOutcome[]> {
+    const rec = await this.readRecord(db, hash);
+    if (!rec || isDeleted(rec)) return rows.map(() => 'no_container');
+    const base = ContainerStore.rowBase(hash);
+    const names = [...new Set(rows.map((r) => r.name))];
+    const raws = await db.getMany(names.map((n) => base + n));
+    const current = new Map<string, ObjectRow | undefined>();
+    names.forEach((name, i) => {
+      const raw = raws[i];
+      current.set(name, raw === undefined ? undefined : ({ name, ...JSON.parse(raw) } as ObjectRow));
+    });
+    let objectCount = rec.objectCount;
+    let bytesUsed = rec.bytesUsed;
+    const changed = new Map<string, ObjectRow>();
+    const outcomes = rows.map((row): RowOutcome => {
+      const old = current.get(row.name);
       if (!rowWins(old, row)) return 'stale';
       const d = rowDelta(old, row);
-      const next: ContainerRecord = { ...rec, objectCount: rec.objectCount + d.count, bytesUsed: rec.bytesUsed + d.bytes };
-      const { name: _name, ...stored } = row;
-      await db.batch(
-        [
-          { type: 'put', key, value: JSON.stringify(stored) },
-          { type: 'put', key: ContainerStore.statKey(hash), value: JSON.stringify(next) },
-        ],
-        { sync: this.opts.fsync },
-      );
+      objectCount += d.count;
+      bytesUsed += d.bytes;
+      current.set(row.name, row);
+      changed.set(row.name, row);
       return 'applied';
     });
+    if (changed.size === 0) return outcomes;
+    const ops: Array<{ type: 'put'; key: string; value: string }> = [];
+    for (const row of changed.values()) {
+      const { name, ...stored } = row;
+      ops.push({ type: 'put', key: base + name, value: JSON.stringify(stored) });
+    }
+    ops.push({ type: 'put', key: ContainerStore.statKey(hash), value: JSON.stringify({ ...rec, objectCount, bytesUsed }) });
+    await db.batch(ops, { sync: this.opts.fsync });
+    return outcomes;
   }
 
   /** Lists a container's live objects (see listing.ts for the rules). */

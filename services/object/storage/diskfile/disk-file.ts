@@ -11,12 +11,13 @@
  * - anything unreadable (a `.data` without metadata, bad JSON, a size that does not match) is
  *   quarantined and the object reads as missing, so the replicator can bring a good copy back.
  */
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import * as path from 'node:path';
 import { hashPath, hashSuffix } from '../../common/hash-path';
 import type { HeaderBag } from '../../common/object-headers';
 import { newest, type Timestamp } from '../../common/timestamp';
-import { fsyncDir, mkdirDurable, writeNewFile } from './durable-fs';
+import { fsyncDir, mkdirDurable, openFd, writeNewFile } from './durable-fs';
 import { fileName } from './file-names';
 import { hashDirPath, partitionPath, quarantinePath, tmpPath } from './layout';
 import { mergeMetadata, parseDataMetadata, parsePostMetadata, type PostMetadataFile } from './object-metadata';
@@ -88,9 +89,13 @@ export class DiskFile {
     return `obj:${this.dir}`;
   }
 
+  /**
+   * Synchronous, like the other small metadata calls here (a hash directory holds a handful of
+   * names): cheaper than a thread-pool round trip, which also queues behind fsyncs.
+   */
   private async list(): Promise<string[]> {
     try {
-      return await readdir(this.dir);
+      return readdirSync(this.dir);
     } catch (err) {
       if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
       throw err;
@@ -118,8 +123,8 @@ export class DiskFile {
       let metaText: string;
       let postText: string | undefined;
       try {
-        metaText = await readFile(path.join(this.dir, state.dataMeta.name), 'utf8');
-        if (state.meta) postText = await readFile(path.join(this.dir, state.meta.name), 'utf8');
+        metaText = readFileSync(path.join(this.dir, state.dataMeta.name), 'utf8');
+        if (state.meta) postText = readFileSync(path.join(this.dir, state.meta.name), 'utf8');
       } catch (err) {
         if (isMissing(err)) continue; // replaced meanwhile: list again
         throw err;
@@ -155,9 +160,16 @@ export class DiskFile {
     const tmpDir = tmpPath(this.ctx.devicesRoot, this.ref.device);
     const tmpData = path.join(tmpDir, this.ctx.newId());
     try {
-      await mkdirDurable(tmpDir, false);
-      const fh = await open(tmpData, 'wx');
-      return new ObjectWriter(fh, tmpData, this.name, timestamp, this.ctx.fsync, (d, m) => this.install(timestamp, d, m));
+      let fd;
+      try {
+        fd = await openFd(tmpData, 'wx');
+      } catch (err) {
+        // tmp/ exists after the first upload; creating it only when missing saves a call per PUT.
+        if (!isMissing(err)) throw err;
+        await mkdirDurable(tmpDir, false);
+        fd = await openFd(tmpData, 'wx');
+      }
+      return new ObjectWriter(fd, tmpData, this.name, timestamp, this.ctx.fsync, (d, m) => this.install(timestamp, d, m));
     } catch (err) {
       throw asStorageError(err);
     }
@@ -166,31 +178,47 @@ export class DiskFile {
   /** Moves a committed upload's temp files into place (called by the writer). */
   private async install(timestamp: Timestamp, tmpData: string, tmpMeta: string): Promise<void> {
     await this.ctx.locks.run(this.lockKey, async () => {
-      const state = classifyFiles(await this.list());
-      this.refuseUnlessNewer(timestamp, state.winner?.timestamp);
-      await mkdirDurable(this.dir, this.ctx.fsync);
-      await this.invalidate();
-      // Metadata first: a `.data` is only ever visible with its `.meta.json` beside it.
-      await rename(tmpMeta, path.join(this.dir, fileName('dataMeta', timestamp)));
-      await rename(tmpData, path.join(this.dir, fileName('data', timestamp)));
-      if (this.ctx.fsync) await fsyncDir(this.dir);
-      await this.removeObsolete();
-      await this.invalidate();
+      const names = await this.list();
+      this.refuseUnlessNewer(timestamp, classifyFiles(names).winner?.timestamp);
+      const metaName = fileName('dataMeta', timestamp);
+      const dataName = fileName('data', timestamp);
+      await this.changeDir(names, [metaName, dataName], async () => {
+        // Metadata first: a `.data` is only ever visible with its `.meta.json` beside it.
+        renameSync(tmpMeta, path.join(this.dir, metaName));
+        renameSync(tmpData, path.join(this.dir, dataName));
+      });
     });
+  }
+
+  /**
+   * The steps every change shares, under the directory's lock: make sure the directory exists,
+   * mark the suffix changed, add the new files (`add`), sync the directory, remove what they
+   * made obsolete, and mark the suffix again if a consolidation may have missed the new files.
+   * `names` is the listing taken under the lock, so no second listing is needed: only this
+   * process's lock holders change the directory (another process's quarantine moves the whole
+   * directory away, and then the renames fail).
+   */
+  private async changeDir(names: readonly string[], added: readonly string[], add: () => Promise<void>): Promise<void> {
+    if (names.length === 0) await mkdirDurable(this.dir, this.ctx.fsync);
+    const hashes = this.ctx.partitionHashes(this.ref.device, this.ref.partition);
+    // Before the new files appear, so a crash right after still leaves the suffix marked.
+    const generation = await hashes.mark(this.suffix);
+    await add();
+    if (this.ctx.fsync) await fsyncDir(this.dir);
+    await this.removeObsolete([...names, ...added]);
+    // A get() since the mark consumed it, maybe before the new files were there: mark again.
+    if (hashes.generation !== generation) await hashes.invalidate(this.suffix);
   }
 
   /** Writes a tombstone at `timestamp`. */
   async delete(timestamp: Timestamp): Promise<DeleteOutcome> {
     try {
       return await this.ctx.locks.run(this.lockKey, async () => {
-        const { winner } = classifyFiles(await this.list());
+        const names = await this.list();
+        const { winner } = classifyFiles(names);
         this.refuseUnlessNewer(timestamp, winner?.timestamp);
-        await mkdirDurable(this.dir, this.ctx.fsync);
-        await this.invalidate();
-        await writeNewFile(path.join(this.dir, fileName('tombstone', timestamp)), '', this.ctx.fsync);
-        if (this.ctx.fsync) await fsyncDir(this.dir);
-        await this.removeObsolete();
-        await this.invalidate();
+        const tombstone = fileName('tombstone', timestamp);
+        await this.changeDir(names, [tombstone], () => writeNewFile(path.join(this.dir, tombstone), '', this.ctx.fsync));
         return winner ? { previous: winner.kind === 'data' ? 'data' : 'tombstone', previousTimestamp: winner.timestamp } : { previous: 'missing' };
       });
     } catch (err) {
@@ -205,7 +233,8 @@ export class DiskFile {
   async post(timestamp: Timestamp, update: MetadataUpdate): Promise<void> {
     try {
       await this.ctx.locks.run(this.lockKey, async () => {
-        const state = classifyFiles(await this.list());
+        const names = await this.list();
+        const state = classifyFiles(names);
         if (!state.winner || state.winner.kind !== 'data' || !state.dataMeta) {
           throw new StorageError('NOT_FOUND', `no object ${this.name}`, state.winner?.timestamp);
         }
@@ -215,16 +244,19 @@ export class DiskFile {
         const tmp = path.join(tmpPath(this.ctx.devicesRoot, this.ref.device), this.ctx.newId());
         await mkdirDurable(path.dirname(tmp), false);
         await writeNewFile(tmp, JSON.stringify(body), this.ctx.fsync);
-        await this.invalidate();
-        try {
-          await rename(tmp, path.join(this.dir, fileName('meta', timestamp)));
-        } catch (err) {
-          await unlink(tmp).catch(() => undefined);
-          throw err;
-        }
-        if (this.ctx.fsync) await fsyncDir(this.dir);
-        await this.removeObsolete();
-        await this.invalidate();
+        const metaName = fileName('meta', timestamp);
+        await this.changeDir(names, [metaName], async () => {
+          try {
+            renameSync(tmp, path.join(this.dir, metaName));
+          } catch (err) {
+            try {
+              unlinkSync(tmp);
+            } catch {
+              // best effort: tmp-sweep removes leftovers
+            }
+            throw err;
+          }
+        });
       });
     } catch (err) {
       throw asStorageError(err);
@@ -266,16 +298,18 @@ export class DiskFile {
     }
   }
 
-  private async removeObsolete(): Promise<void> {
-    for (const name of classifyFiles(await this.list()).obsolete) {
-      await unlink(path.join(this.dir, name)).catch((err: unknown) => {
+  private async removeObsolete(names: readonly string[]): Promise<void> {
+    for (const name of classifyFiles(names).obsolete) {
+      try {
+        unlinkSync(path.join(this.dir, name));
+      } catch (err) {
         if (!isMissing(err)) throw err;
-      });
+      }
     }
   }
 
-  private invalidate(): Promise<void> {
-    return this.ctx.partitionHashes(this.ref.device, this.ref.partition).invalidate(this.suffix);
+  private async invalidate(): Promise<void> {
+    await this.ctx.partitionHashes(this.ref.device, this.ref.partition).invalidate(this.suffix);
   }
 
   /** `objects/<partition>` of this object's device (for tests and tools). */

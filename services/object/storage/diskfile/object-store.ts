@@ -13,6 +13,13 @@ import { PartitionHashes } from './partition-hashes';
 import type { QuarantineEvent, StoreContext } from './store-context';
 import { sweepTmp } from './tmp-sweep';
 
+/**
+ * How long a device seen available is believed so without a new stat. Only "available" is
+ * remembered: a device that was missing is checked again on every request, so one that comes
+ * back is used at once; one that disappears fails its writes (and answers 507) within this time.
+ */
+const DEVICE_CHECK_TTL_MS = 1000;
+
 export interface ObjectStoreOptions {
   devicesRoot: string;
   /** The cluster's hash path prefix and suffix (must match every other server's). */
@@ -27,6 +34,9 @@ export interface ObjectStoreOptions {
 
 export class ObjectStore {
   private readonly ctx: StoreContext;
+  private readonly hashes = new Map<string, PartitionHashes>();
+  /** Devices seen available, with when (ms): a stat per request is measurable CPU at high rates. */
+  private readonly availableAt = new Map<string, number>();
 
   constructor(private readonly opts: ObjectStoreOptions) {
     const locks = new KeyedMutex();
@@ -36,7 +46,16 @@ export class ObjectStore {
       fsync: opts.fsync,
       locks,
       newId,
-      partitionHashes: (device, partition) => new PartitionHashes(locks, partitionPath(opts.devicesRoot, device, partition), newId),
+      // One instance per partition: it coalesces marks and tracks consolidations (its generation).
+      partitionHashes: (device, partition) => {
+        const dir = partitionPath(opts.devicesRoot, device, partition);
+        let ph = this.hashes.get(dir);
+        if (!ph) {
+          ph = new PartitionHashes(locks, dir, newId);
+          this.hashes.set(dir, ph);
+        }
+        return ph;
+      },
       onQuarantine: (e) => opts.onQuarantine?.(e),
     };
   }
@@ -48,11 +67,18 @@ export class ObjectStore {
    */
   async deviceAvailable(device: string): Promise<boolean> {
     if (deviceNameProblem(device)) return false;
+    const now = Date.now();
+    const seen = this.availableAt.get(device);
+    if (seen !== undefined && now - seen < DEVICE_CHECK_TTL_MS) return true;
+    let ok: boolean;
     try {
-      return (await stat(devicePath(this.opts.devicesRoot, device))).isDirectory();
+      ok = (await stat(devicePath(this.opts.devicesRoot, device))).isDirectory();
     } catch {
-      return false;
+      ok = false;
     }
+    if (ok) this.availableAt.set(device, now);
+    else this.availableAt.delete(device);
+    return ok;
   }
 
   object(ref: ObjectRef): DiskFile {

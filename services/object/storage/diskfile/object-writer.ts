@@ -7,16 +7,23 @@
  * mismatch, older timestamp) removes the temp files, so a failed upload leaves no trace.
  */
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
-import { unlink } from 'node:fs/promises';
+import { closeSync, unlinkSync, writev as writevCb, writevSync } from 'node:fs';
+import { promisify } from 'node:util';
 import type { HeaderBag } from '../../common/object-headers';
 import type { Timestamp } from '../../common/timestamp';
 import type { DataMetadataFile } from './object-metadata';
 import { asStorageError, StorageError } from './storage-error';
-import { writeNewFile } from './durable-fs';
+import { fsyncFd, writeNewFile } from './durable-fs';
+
+const writevAsync = promisify(writevCb);
 
 /** Chunks are gathered up to this size and written with one writev (fewer syscalls). */
 const FLUSH_BYTES = 1 << 20;
+/**
+ * A batch this small is written with a synchronous call: copying it into the page cache takes
+ * less than a thread-pool round trip. Larger ones go to the pool so the event loop keeps serving.
+ */
+const SYNC_WRITE_BYTES = 64 * 1024;
 
 export interface CommitRequest {
   contentType: string;
@@ -40,7 +47,8 @@ export class ObjectWriter {
   private fhOpen = true;
 
   constructor(
-    private readonly fh: FileHandle,
+    /** The temp file, open for writing (owned by the writer: closed on commit or abort). */
+    private readonly fd: number,
     private readonly tmpData: string,
     readonly name: string,
     readonly timestamp: Timestamp,
@@ -69,11 +77,11 @@ export class ObjectWriter {
     this.pending = [];
     this.pendingBytes = 0;
     try {
-      let { bytesWritten } = await this.fh.writev(bufs);
+      let bytesWritten = total <= SYNC_WRITE_BYTES ? writevSync(this.fd, bufs) : (await writevAsync(this.fd, bufs)).bytesWritten;
       // A short write is legal; finish the rest from where it stopped.
       if (bytesWritten < total) {
         const all = Buffer.concat(bufs);
-        while (bytesWritten < total) bytesWritten += (await this.fh.write(all, bytesWritten, total - bytesWritten)).bytesWritten;
+        while (bytesWritten < total) bytesWritten += (await writevAsync(this.fd, [all.subarray(bytesWritten)])).bytesWritten;
       }
     } catch (err) {
       throw asStorageError(err);
@@ -91,8 +99,8 @@ export class ObjectWriter {
     const tmpMeta = `${this.tmpData}.meta.json`;
     try {
       await this.flush();
-      if (this.fsync) await this.fh.sync();
-      await this.closeFile();
+      if (this.fsync) await fsyncFd(this.fd);
+      this.closeFile();
       if (req.expectedLength !== undefined && req.expectedLength !== this.size) {
         throw new StorageError('LENGTH_MISMATCH', `received ${this.size} bytes, expected ${req.expectedLength}`);
       }
@@ -126,18 +134,24 @@ export class ObjectWriter {
     await this.removeTemp(`${this.tmpData}.meta.json`);
   }
 
-  private async closeFile(): Promise<void> {
+  private closeFile(): void {
     if (!this.fhOpen) return;
     this.fhOpen = false;
-    await this.fh.close();
+    closeSync(this.fd);
   }
 
   private async removeTemp(tmpMeta: string): Promise<void> {
-    await this.closeFile().catch(() => undefined);
+    try {
+      this.closeFile();
+    } catch {
+      // the descriptor is gone either way
+    }
     for (const f of [this.tmpData, tmpMeta]) {
-      await unlink(f).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
+      try {
+        unlinkSync(f);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
   }
 }

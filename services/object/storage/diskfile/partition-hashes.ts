@@ -9,9 +9,10 @@
  * Recomputing a suffix means listing all its hash directories, so writers do not do it: they
  * append the suffix to `hashes.invalid` (a few bytes, no read-modify-write of the JSON), and
  * `get()` folds the invalid suffixes in, recomputes them and rewrites `hashes.json` atomically.
- * Writers invalidate both before their rename (so a crash right after it still leaves the suffix
- * marked) and after it (so a `get()` that consumed the first mark while the rename was pending
- * does not keep a stale hash).
+ * Writers invalidate before their rename (so a crash right after it still leaves the suffix
+ * marked) and again after it only when a `get()` consumed marks in between (the generation
+ * changed), since that `get()` may have hashed the suffix before the rename. Marks that arrive
+ * while the partition lock is busy are written together by one append.
  *
  * Only the storage server process reads and consolidates these files (workers in other
  * processes ask it); in-process, appends and the consolidation are serialized by the
@@ -22,11 +23,13 @@
  * consolidation took it meanwhile (a write that landed before the rename is read by it).
  */
 import { createHash } from 'node:crypto';
-import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { closeSync, fstatSync, statSync, writeSync } from 'node:fs';
+import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { KeyedMutex } from './keyed-mutex';
 import { classifyFiles } from './ondisk-files';
 import { HASHES_FILE, HASHES_INVALID_FILE } from './layout';
+import { openFd } from './durable-fs';
 
 const SUFFIX = /^[0-9a-f]{3}$/;
 
@@ -44,23 +47,68 @@ export class PartitionHashes {
     return `hashes:${this.dir}`;
   }
 
-  /** Marks a suffix as changed; its hash is recomputed by the next get(). */
+  /**
+   * Bumped whenever get() takes `hashes.invalid` aside: a mark written under generation g is
+   * still in the file as long as the generation is g (see DiskFile.install).
+   */
+  private gen = 0;
+  /** Suffixes waiting for the next append (marks that arrive together share one write). */
+  private readonly queued = new Set<string>();
+  private nextFlush: Promise<number> | undefined;
+
+  get generation(): number {
+    return this.gen;
+  }
+
+  /**
+   * Marks a suffix as changed; its hash is recomputed by the next get(). Resolves, once the mark
+   * is on disk, with the generation it was written under. Marks queued while an append or a
+   * consolidation holds the partition lock are written together by one append.
+   */
   async invalidate(suffix: string): Promise<void> {
-    await this.locks.run(this.lockKey, async () => {
-      const file = path.join(this.dir, HASHES_INVALID_FILE);
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const fh = await open(file, 'a');
-        let written: number;
-        try {
-          await fh.appendFile(`${suffix}\n`);
-          written = (await fh.stat()).ino;
-        } finally {
-          await fh.close();
-        }
-        const now = await stat(file).then((s) => s.ino, () => -1);
-        if (now === written) return;
+    await this.mark(suffix);
+  }
+
+  /** invalidate(), resolving with the generation the mark was written under. */
+  mark(suffix: string): Promise<number> {
+    this.queued.add(suffix);
+    if (!this.nextFlush) {
+      this.nextFlush = this.locks.run(this.lockKey, async () => {
+        this.nextFlush = undefined;
+        const batch = [...this.queued];
+        this.queued.clear();
+        await this.appendMarks(batch);
+        return this.gen;
+      });
+    }
+    return this.nextFlush;
+  }
+
+  /**
+   * The open may create the file, so it runs off the event loop (creating directory entries
+   * waits for the journal under fsync load); the few bytes written, the stats and the close are
+   * synchronous.
+   */
+  private async appendMarks(suffixes: readonly string[]): Promise<void> {
+    const file = path.join(this.dir, HASHES_INVALID_FILE);
+    const text = suffixes.map((s) => `${s}\n`).join('');
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const fd = await openFd(file, 'a');
+      let written: number;
+      try {
+        writeSync(fd, text);
+        written = fstatSync(fd).ino;
+      } finally {
+        closeSync(fd);
       }
-    });
+      let now = -1;
+      try {
+        now = statSync(file).ino;
+      } catch {
+        // taken aside meanwhile (by another process): append again
+      }
+      if (now === written) return;
+    }
   }
 
   /**
@@ -126,6 +174,7 @@ export class PartitionHashes {
    * set-aside file, including those of a consolidation that crashed before removing them.
    */
   private async takeInvalid(): Promise<string[]> {
+    this.gen++;
     try {
       await rename(path.join(this.dir, HASHES_INVALID_FILE), path.join(this.dir, `${HASHES_INVALID_FILE}.${this.newId()}.taken`));
     } catch (err) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import * as path from 'node:path';
 import { ls, makeStore, put, T, type Fixture } from './store-fixture';
 
@@ -107,5 +107,44 @@ describe('tmp sweep', () => {
     const h2 = await ph.get();
     expect(h2[file.suffix]).not.toBe(h1[file.suffix]);
     expect(readdirSync(file.partitionDir).filter((n) => n.startsWith('hashes.invalid'))).toEqual([]);
+  });
+});
+
+describe('coalesced marks', () => {
+  let f: Fixture;
+  beforeEach(() => (f = makeStore()));
+  afterEach(() => f.cleanup());
+
+  test('concurrent writes and consolidations: the final hashes equal a full recompute', async () => {
+    const ph = f.store.partitionHashes('sda', '7');
+    const files = Array.from({ length: 40 }, (_, i) => f.store.object(f.ref(`obj-${i}`)));
+    // Writes to many suffixes of one partition, with get() calls racing them.
+    const writes = files.map((file, i) => put(file, `17000000${String(10 + i).padStart(2, '0')}.00000`, `body-${i}`));
+    const gets = [ph.get(), new Promise((r) => setTimeout(r, 1)).then(() => ph.get()), new Promise((r) => setTimeout(r, 5)).then(() => ph.get())];
+    await Promise.all([...writes, ...gets]);
+    const incremental = await ph.get();
+    // A full recompute from the disk (no hashes.json) is the truth.
+    rmSync(path.join(files[0].partitionDir, 'hashes.json'));
+    const full = await ph.get();
+    expect(Object.keys(full).length).toBe(new Set(files.map((x) => x.suffix)).size);
+    expect(incremental).toEqual(full);
+  });
+
+  test('marks that arrive together are written by one append, each once', async () => {
+    const ph = f.store.partitionHashes('sda', '7');
+    mkdirSync(path.join(f.root, 'sda', 'objects', '7'), { recursive: true });
+    const gens = await Promise.all(['abc', 'def', 'abc', '123'].map((s) => ph.mark(s)));
+    expect(new Set(gens).size).toBe(1);
+    const lines = readFileSync(path.join(f.root, 'sda', 'objects', '7', 'hashes.invalid'), 'utf8').split('\n').filter(Boolean);
+    expect(lines.sort()).toEqual(['123', 'abc', 'def']);
+  });
+
+  test('a consolidation bumps the generation, so a writer knows its mark was consumed', async () => {
+    const ph = f.store.partitionHashes('sda', '7');
+    mkdirSync(path.join(f.root, 'sda', 'objects', '7'), { recursive: true });
+    const g = await ph.mark('abc');
+    expect(ph.generation).toBe(g);
+    await ph.get();
+    expect(ph.generation).not.toBe(g);
   });
 });
