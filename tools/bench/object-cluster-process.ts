@@ -24,6 +24,10 @@ export interface BenchProcess {
 }
 
 export interface ObjectBenchCluster {
+  /** The rings and hash secrets, for phases that talk to storage servers directly. */
+  ringDir: string;
+  hashPathPrefix: string;
+  hashPathSuffix: string;
   proxyUrl: string;
   identity: IdentityProcess;
   adminPassword: string;
@@ -143,7 +147,7 @@ export async function startObjectBenchCluster(opts: ObjectBenchClusterOptions): 
     );
     const proxy = await spawnReady('proxy', PROXY_MAIN, ['--config', proxyConfig]);
     started.push(proxy);
-    return { proxyUrl: `http://127.0.0.1:${String(proxy.ready.port)}`, identity, adminPassword, proxy, storage, stop: stopAll };
+    return { ringDir: cluster.ringDir, hashPathPrefix: cluster.hashPathPrefix, hashPathSuffix: cluster.hashPathSuffix, proxyUrl: `http://127.0.0.1:${String(proxy.ready.port)}`, identity, adminPassword, proxy, storage, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
