@@ -19,7 +19,7 @@ import type { HeaderBag } from '../../common/object-headers';
 import { newest, type Timestamp } from '../../common/timestamp';
 import { fsyncDir, mkdirDurable, openFd, writeNewFile } from './durable-fs';
 import { fileName } from './file-names';
-import { hashDirPath, partitionPath, quarantinePath, tmpPath } from './layout';
+import { devicePath, hashDirPath, partitionPath, quarantinePath, tmpPath } from './layout';
 import { mergeMetadata, parseDataMetadata, parsePostMetadata, type PostMetadataFile } from './object-metadata';
 import { ObjectWriter } from './object-writer';
 import { classifyFiles, type OnDiskState } from './ondisk-files';
@@ -166,7 +166,7 @@ export class DiskFile {
       } catch (err) {
         // tmp/ exists after the first upload; creating it only when missing saves a call per PUT.
         if (!isMissing(err)) throw err;
-        await mkdirDurable(tmpDir, false);
+        await mkdirDurable(tmpDir, false, devicePath(this.ctx.devicesRoot, this.ref.device));
         fd = await openFd(tmpData, 'wx');
       }
       return new ObjectWriter(fd, tmpData, this.name, timestamp, this.ctx.fsync, (d, m) => this.install(timestamp, d, m));
@@ -199,7 +199,7 @@ export class DiskFile {
    * directory away, and then the renames fail).
    */
   private async changeDir(names: readonly string[], added: readonly string[], add: () => Promise<void>): Promise<void> {
-    if (names.length === 0) await mkdirDurable(this.dir, this.ctx.fsync);
+    if (names.length === 0) await mkdirDurable(this.dir, this.ctx.fsync, devicePath(this.ctx.devicesRoot, this.ref.device));
     const hashes = this.ctx.partitionHashes(this.ref.device, this.ref.partition);
     // Before the new files appear, so a crash right after still leaves the suffix marked.
     const generation = await hashes.mark(this.suffix);
@@ -242,7 +242,7 @@ export class DiskFile {
         const body: PostMetadataFile = { version: 1, timestamp: timestamp.internal, headers: update.headers };
         if (update.contentType !== undefined) body.contentType = update.contentType;
         const tmp = path.join(tmpPath(this.ctx.devicesRoot, this.ref.device), this.ctx.newId());
-        await mkdirDurable(path.dirname(tmp), false);
+        await mkdirDurable(path.dirname(tmp), false, devicePath(this.ctx.devicesRoot, this.ref.device));
         await writeNewFile(tmp, JSON.stringify(body), this.ctx.fsync);
         const metaName = fileName('meta', timestamp);
         await this.changeDir(names, [metaName], async () => {

@@ -11,9 +11,10 @@
  * trip.
  */
 import { closeSync, fsync as fsyncCb, open as openCb, openSync, writeSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { StorageError } from './storage-error';
 
 /** fsync(2) of an open descriptor, off the event loop (it waits for the disk). */
 export const fsyncFd: (fd: number) => Promise<void> = promisify(fsyncCb);
@@ -30,9 +31,18 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** mkdir -p; with fsync, also syncs the parent of every directory it created. */
-export async function mkdirDurable(dir: string, fsync: boolean): Promise<void> {
+/**
+ * mkdir -p; with fsync, also syncs the parent of every directory it created. `device`, when
+ * given, must already exist: a device that disappeared (unmounted, failed) is never recreated on
+ * the disk underneath (what Swift's mount check is for; device availability is only re-checked
+ * once a second): what this call created is removed again and DEVICE_UNAVAILABLE thrown.
+ */
+export async function mkdirDurable(dir: string, fsync: boolean, device?: string): Promise<void> {
   const first = await mkdir(dir, { recursive: true });
+  if (device !== undefined && first !== undefined && !path.relative(first, device).startsWith('..')) {
+    await rm(first, { recursive: true, force: true });
+    throw new StorageError('DEVICE_UNAVAILABLE', `device directory ${device} is missing`);
+  }
   if (!fsync || first === undefined) return;
   const created: string[] = [];
   for (let d = dir; ; d = path.dirname(d)) {

@@ -49,8 +49,8 @@ export function expiryEntryPath(devicesRoot: string, device: string, deleteAt: n
 export async function addExpiryEntry(devicesRoot: string, device: string, hash: string, e: ExpiryEntry, fsync: boolean): Promise<void> {
   const file = expiryEntryPath(devicesRoot, device, e.deleteAt, hash);
   const tmpDir = tmpPath(devicesRoot, device);
-  await mkdirDurable(tmpDir, false);
-  await mkdirDurable(path.dirname(file), fsync);
+  await mkdirDurable(tmpDir, false, path.join(devicesRoot, device));
+  await mkdirDurable(path.dirname(file), fsync, path.join(devicesRoot, device));
   const tmp = path.join(tmpDir, `expiring-${randomUUID()}`);
   await writeNewFile(tmp, JSON.stringify({ account: e.account, container: e.container, object: e.object, partition: e.partition, deleteAt: e.deleteAt }), fsync);
   await rename(tmp, file);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DiskFile } from '../../../../../services/object/storage/diskfile/disk-file';
 import { ChecksumError, DestinationClosedError } from '../../../../../services/object/storage/diskfile/open-object';
@@ -45,6 +45,16 @@ describe('DiskFile', () => {
     });
     expect(r.object.metadata.timestamp.internal).toBe('1700000000.00001');
     expect((await readBody(r.object)).toString()).toBe('hello world');
+  });
+
+  test('a device that disappeared is never recreated underneath: DEVICE_UNAVAILABLE, nothing written', async () => {
+    await put(f.store.object(f.ref('first')), '1700000000.00001', 'x');
+    rmSync(path.join(f.root, 'sda'), { recursive: true, force: true });
+    expect(await codeOf(put(f.store.object(f.ref('second')), '1700000000.00002', 'y'))).toBe('DEVICE_UNAVAILABLE');
+    expect(existsSync(path.join(f.root, 'sda'))).toBe(false);
+    // A DELETE creates the hash directory for its tombstone: the same rule applies.
+    expect(await codeOf(f.store.object(f.ref('third')).delete(T('1700000000.00003')))).toBe('DEVICE_UNAVAILABLE');
+    expect(existsSync(path.join(f.root, 'sda'))).toBe(false);
   });
 
   test('byte ranges', async () => {
