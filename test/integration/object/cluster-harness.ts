@@ -14,31 +14,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, type ClientRequest, type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { Agent, type ClientRequest, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
 import { decodeRingFile, encodeRingFile, type NodesForPath, Ring, RingBuilder, type RingName, ringFilePath } from '../../../services/object/ring';
 import { type IdentityHandle, startIdentity } from '../identity/harness';
-import { STORAGE_MAIN } from './storage-harness';
+import { type Reply, type RequestSpec, STORAGE_MAIN } from './storage-harness';
 
 export const PROXY_MAIN = path.join(__dirname, '..', '..', '..', 'services', 'object', 'proxy', 'main.js');
 export const HASH_PREFIX = 'it-prefix';
 export const HASH_SUFFIX = 'it-suffix';
 
-export interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-export interface RequestSpec {
-  method: string;
-  /** Path and query, already percent-encoded (e.g. `/v1/AUTH_test/c/o?format=json`). */
-  path: string;
-  headers?: Record<string, string | number>;
-  body?: string | Buffer | Readable;
-}
+// One request/reply shape for every object test client (paths already percent-encoded).
+export type { Reply, RequestSpec };
 
 /** A keep-alive HTTP client for one port, as tests use it. */
 export interface HttpTarget {

@@ -3,35 +3,11 @@
  * and an upload reset before 100 Continue, are retried on a new connection; a request that may
  * have been processed is not.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { StorageClient, type BackendRequest } from '../../../../../services/object/proxy/backend/storage-client';
+import type { Socket } from 'node:net';
+import { useFakeStorage } from './fake-storage';
 
-type Handler = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => void;
-
-const servers: Server[] = [];
-let client: StorageClient;
-
-async function serve(handler: Handler): Promise<number> {
-  const server = createServer((req, res) => handler(req, res, false));
-  server.on('checkContinue', (req, res) => handler(req, res, true));
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as AddressInfo).port;
-}
-
-function request(port: number, extra: Partial<BackendRequest> = {}): BackendRequest {
-  return { node: { ip: '127.0.0.1', port, device: 'sda' }, partition: 3, method: 'GET', account: 'AUTH_a', container: 'c', object: 'o', transId: 'tx-test', ...extra };
-}
-
-beforeEach(() => {
-  client = new StorageClient({ connTimeoutMs: 1000, nodeTimeoutMs: 2000 });
-});
-
-afterEach(async () => {
-  client.close();
-  await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
-});
+const fake = useFakeStorage({ connTimeoutMs: 1000, nodeTimeoutMs: 2000 }, 'o');
+const { serve, request } = fake;
 
 describe('StorageClient and reset connections', () => {
   test('a reused connection reset before the answer: sent again on a new one', async () => {
@@ -46,8 +22,8 @@ describe('StorageClient and reset connections', () => {
       used.add(req.socket);
       res.end('ok');
     });
-    expect((await client.fetch(request(port))).status).toBe(200);
-    const second = await client.fetch(request(port));
+    expect((await fake.client().fetch(request(port))).status).toBe(200);
+    const second = await fake.client().fetch(request(port));
     expect(second.status).toBe(200);
     expect(second.body.toString()).toBe('ok');
     expect(requests).toBe(3);
@@ -70,7 +46,7 @@ describe('StorageClient and reset connections', () => {
         res.end();
       });
     });
-    const opened = await client.openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 5 } }));
+    const opened = await fake.client().openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 5 } }));
     expect(opened.kind).toBe('continue');
     if (opened.kind !== 'continue') return;
     await opened.upload.write(Buffer.from('hello'));
@@ -85,7 +61,7 @@ describe('StorageClient and reset connections', () => {
       requests++;
       req.socket.resetAndDestroy();
     });
-    await expect(client.send(request(port, { method: 'DELETE' }))).rejects.toMatchObject({ name: 'BackendError', code: 'CONNECT_FAILED' });
+    await expect(fake.client().send(request(port, { method: 'DELETE' }))).rejects.toMatchObject({ name: 'BackendError', code: 'CONNECT_FAILED' });
     expect(requests).toBe(1);
   });
 
@@ -95,7 +71,7 @@ describe('StorageClient and reset connections', () => {
       attempts++;
       req.socket.resetAndDestroy();
     });
-    await expect(client.openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 5 } }))).rejects.toMatchObject({ name: 'BackendError', code: 'CONNECT_FAILED' });
+    await expect(fake.client().openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 5 } }))).rejects.toMatchObject({ name: 'BackendError', code: 'CONNECT_FAILED' });
     expect(attempts).toBe(3);
   });
 });
@@ -119,7 +95,7 @@ describe('StorageClient uploads answered before the proxy ended the body', () =>
       answered = true;
       req.resume();
     });
-    const opened = await client.openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 0 } }));
+    const opened = await fake.client().openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 0 } }));
     expect(opened.kind).toBe('continue');
     if (opened.kind !== 'continue') return;
     await waitFor(() => answered);
@@ -134,7 +110,7 @@ describe('StorageClient uploads answered before the proxy ended the body', () =>
       res.statusCode = 413;
       res.end();
     });
-    const opened = await client.openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 100 } }));
+    const opened = await fake.client().openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 100 } }));
     expect(opened.kind).toBe('continue');
     if (opened.kind !== 'continue') return;
     await waitFor(() => opened.upload.failure !== undefined);

@@ -2,36 +2,11 @@
  * The storage client against small in-process HTTP servers on 127.0.0.1:0 that behave like
  * storage servers (or misbehave: silence, refusals, early answers).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { BackendError } from '../../../../../services/object/proxy/backend/backend-error';
-import { StorageClient, type BackendRequest } from '../../../../../services/object/proxy/backend/storage-client';
+import { useFakeStorage } from './fake-storage';
 
-type Handler = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => void;
-
-const servers: Server[] = [];
-let client: StorageClient;
-
-async function serve(handler: Handler): Promise<number> {
-  const server = createServer((req, res) => handler(req, res, false));
-  server.on('checkContinue', (req, res) => handler(req, res, true));
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as AddressInfo).port;
-}
-
-function request(port: number, extra: Partial<BackendRequest> = {}): BackendRequest {
-  return { node: { ip: '127.0.0.1', port, device: 'sda' }, partition: 3, method: 'GET', account: 'AUTH_a', container: 'c', object: 'dir/o x', transId: 'tx-test', ...extra };
-}
-
-beforeEach(() => {
-  client = new StorageClient({ connTimeoutMs: 500, nodeTimeoutMs: 300 });
-});
-
-afterEach(async () => {
-  client.close();
-  await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
-});
+const fake = useFakeStorage({ connTimeoutMs: 500, nodeTimeoutMs: 300 }, 'dir/o x');
+const { serve, request } = fake;
 
 describe('StorageClient', () => {
   test('fetch: path, trans id and layer header reach the server; the body comes back', async () => {
@@ -40,7 +15,7 @@ describe('StorageClient', () => {
       seen = { url: req.url, tx: req.headers['x-trans-id'] as string, layer: req.headers['x-backend-storage-layer'] as string };
       res.end('hi');
     });
-    const r = await client.fetch(request(port, { layer: 'container', query: new URLSearchParams({ format: 'json' }) }));
+    const r = await fake.client().fetch(request(port, { layer: 'container', query: new URLSearchParams({ format: 'json' }) }));
     expect(r.status).toBe(200);
     expect(r.body.toString()).toBe('hi');
     expect(seen).toEqual({ url: '/sda/3/AUTH_a/c/dir/o%20x?format=json', tx: 'tx-test', layer: 'container' });
@@ -48,14 +23,14 @@ describe('StorageClient', () => {
 
   test('a closed port is CONNECT_FAILED', async () => {
     const port = await serve(() => undefined);
-    await new Promise<void>((r) => servers.pop()!.close(() => r()));
-    await expect(client.send(request(port))).rejects.toMatchObject({ name: 'BackendError', code: 'CONNECT_FAILED' });
+    await fake.close(port);
+    await expect(fake.client().send(request(port))).rejects.toMatchObject({ name: 'BackendError', code: 'CONNECT_FAILED' });
   });
 
   test('a silent server is NODE_TIMEOUT, within bounds', async () => {
     const port = await serve(() => undefined);
     const started = Date.now();
-    const err = await client.send(request(port)).catch((e: unknown) => e);
+    const err = await fake.client().send(request(port)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendError);
     expect((err as BackendError).code).toBe('NODE_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(2000);
@@ -66,7 +41,7 @@ describe('StorageClient', () => {
       res.writeHead(200, { 'Content-Length': 10 });
       res.write('12345');
     });
-    const res = await client.send(request(port));
+    const res = await fake.client().send(request(port));
     const err = await (async () => {
       try {
         for await (const _c of res.body) void _c;
@@ -89,7 +64,7 @@ describe('StorageClient', () => {
         res.end();
       });
     });
-    const opened = await client.openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 10 } }));
+    const opened = await fake.client().openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 10 } }));
     expect(opened.kind).toBe('continue');
     if (opened.kind !== 'continue') return;
     await opened.upload.write(Buffer.from('01234'));
@@ -105,7 +80,7 @@ describe('StorageClient', () => {
       res.writeHead(507, { 'Content-Length': 3 });
       res.end('no\n');
     });
-    const opened = await client.openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 10 } }));
+    const opened = await fake.client().openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 10 } }));
     expect(opened).toMatchObject({ kind: 'refused', reply: { status: 507 } });
     expect(bodyBytes).toBe(0);
   });
@@ -118,7 +93,7 @@ describe('StorageClient', () => {
         req.on('data', (c: Buffer) => (bytes += c.length));
         req.on('close', () => resolve({ complete: req.complete, bytes }));
       }).then((port) => {
-        void client.openUpload(request(port, { method: 'PUT', headers: { 'Transfer-Encoding': 'chunked' } })).then(async (opened) => {
+        void fake.client().openUpload(request(port, { method: 'PUT', headers: { 'Transfer-Encoding': 'chunked' } })).then(async (opened) => {
           if (opened.kind !== 'continue') throw new Error('refused');
           await opened.upload.write(Buffer.alloc(1000, 1));
           setTimeout(() => opened.upload.abort(), 50);
