@@ -6,6 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { loadProcessConfig } from '../services/runtime/config';
 import { createLogger } from '../services/runtime/log';
+import { drainOnSignals } from '../services/runtime/signals';
 import { startController } from './app';
 import { loadControllerConfig } from './config';
 
@@ -22,24 +23,7 @@ async function main(): Promise<void> {
     process.exit(70);
   };
   const running = await startController(config, logger, fatal);
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('draining', { signal, inflight: running.server.inflightCalls });
-    running.stop().then(
-      () => {
-        logger.info('stopped cleanly');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error('unclean stop', { error: err });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  drainOnSignals(logger, () => running.stop(), { fields: () => ({ inflight: running.server.inflightCalls }) });
   // Test harnesses wait for this line on stdout to know the port (listen may be :0).
   process.stdout.write(JSON.stringify({ ready: true, port: running.port }) + '\n');
 }

@@ -7,6 +7,7 @@
  */
 import { loadProcessConfig } from '../../services/runtime/config';
 import { createLogger } from '../../services/runtime/log';
+import { drainOnSignals } from '../../services/runtime/signals';
 import { LinuxBridgeBackend } from '../linuxbridge/backend';
 import { NodeAgent } from './agent';
 import { loadAgentConfig } from './config';
@@ -22,15 +23,7 @@ async function main(): Promise<void> {
   const link = new ControllerLink(config.controller, tokens);
   const backend = await LinuxBridgeBackend.open({ logger });
   const agent = new NodeAgent({ ...config, link, backend, logger, version: VERSION });
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping; the dataplane stays as it is', { signal });
-    void agent.stop().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  drainOnSignals(logger, () => agent.stop(), { message: 'stopping; the dataplane stays as it is' });
   await agent.start();
   await agent.ready();
   process.stdout.write(JSON.stringify({ ready: true, agent_id: agent.id }) + '\n');

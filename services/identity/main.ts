@@ -6,6 +6,7 @@
  */
 import { loadProcessConfig } from '../runtime/config';
 import { createLogger } from '../runtime/log';
+import { drainOnSignals } from '../runtime/signals';
 import { startIdentity } from './app';
 import { loadIdentityConfig } from './config';
 
@@ -16,18 +17,7 @@ async function main(): Promise<void> {
     logger.error('fatal store error; exiting', { error: err });
     process.exit(70);
   });
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('draining', { signal });
-    running.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  drainOnSignals(logger, () => running.stop());
   if (running.generatedAdminPassword) {
     process.stdout.write(`admin password (shown once; set WEFT_ADMIN_PASSWORD to choose it): ${running.generatedAdminPassword}\n`);
   }

@@ -7,6 +7,7 @@
  */
 import { loadProcessConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/log';
+import { drainOnSignals } from '../../runtime/signals';
 import { createProxyContext } from './app/context';
 import { Rings } from './backend/rings';
 import { StorageClient } from './backend/storage-client';
@@ -31,26 +32,12 @@ async function main(): Promise<void> {
   const http = await startProxyHttp({ config, logger, handler, authEndpoint });
   const grpc = config.grpcListen ? await startObjectGrpc(handler, { grpcListen: config.grpcListen }, logger) : null;
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('draining', { signal });
-    Promise.all([http.stop(), grpc?.stop()])
-      .then(() => {
-        auth?.stop();
-        rings.close();
-        client.close();
-        logger.info('stopped cleanly');
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        logger.error('unclean stop', { error: err });
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  drainOnSignals(logger, async () => {
+    await Promise.all([http.stop(), grpc?.stop()]);
+    auth?.stop();
+    rings.close();
+    client.close();
+  });
   // Test harnesses and the all-in-one start wait for this line to learn the ports (listen may be :0).
   process.stdout.write(JSON.stringify({ ready: true, port: http.port, grpcPort: grpc ? grpc.port : null }) + '\n');
 }

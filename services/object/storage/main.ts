@@ -7,6 +7,7 @@
 import './threadpool';
 import { loadProcessConfig } from '../../runtime/config';
 import { createLogger } from '../../runtime/log';
+import { drainOnSignals } from '../../runtime/signals';
 import { loadStorageConfig } from './config';
 import { startStorageServer } from './server';
 
@@ -14,24 +15,7 @@ async function main(): Promise<void> {
   const config = loadProcessConfig('weft-object-storage', 'WEFT_OBJECT_STORAGE_CONFIG', loadStorageConfig);
   const logger = createLogger({ level: config.logLevel, base: { service: 'object-storage' } });
   const running = await startStorageServer(config, logger);
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('draining', { signal });
-    running.stop().then(
-      () => {
-        logger.info('stopped cleanly');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error('unclean stop', { error: err });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  drainOnSignals(logger, () => running.stop());
   // Test harnesses and the all-in-one start wait for this line to learn the port (listen may be :0).
   process.stdout.write(JSON.stringify({ ready: true, port: running.port }) + '\n');
 }

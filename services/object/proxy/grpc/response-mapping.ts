@@ -153,8 +153,9 @@ function nextToken(names: readonly string[], limit: number): string {
   return names.length >= limit && names.length > 0 ? names[names.length - 1] : '';
 }
 
-export function objectListing(body: string, h: Headers, account: string, container: string, limit: number): ListObjectsResponse {
-  const objects: StoredObject[] = [];
+/** A listing's entries split into items and subdirs, with the page token over both (in order). */
+function splitListing<T>(body: string, limit: number, item: (e: Record<string, unknown>, name: string) => T): { items: T[]; subdirs: string[]; nextPageToken: string } {
+  const items: T[] = [];
   const subdirs: string[] = [];
   const order: string[] = [];
   for (const e of entries(body)) {
@@ -165,60 +166,53 @@ export function objectListing(body: string, h: Headers, account: string, contain
     }
     const name = str(e.name);
     order.push(name);
-    objects.push({
-      account,
-      container,
-      name,
-      size: num(e.bytes),
-      etag: unquote(str(e.hash)),
-      contentType: str(e.content_type),
-      lastModified: listingDate(e.last_modified),
-      metadata: {},
-      timestamp: '',
-      deleteAt: 0,
-      headers: {},
-      largeObject: false,
-    });
+    items.push(item(e, name));
   }
+  return { items, subdirs, nextPageToken: nextToken(order, limit) };
+}
+
+export function objectListing(body: string, h: Headers, account: string, container: string, limit: number): ListObjectsResponse {
+  const { items, subdirs, nextPageToken } = splitListing<StoredObject>(body, limit, (e, name) => ({
+    account,
+    container,
+    name,
+    size: num(e.bytes),
+    etag: unquote(str(e.hash)),
+    contentType: str(e.content_type),
+    lastModified: listingDate(e.last_modified),
+    metadata: {},
+    timestamp: '',
+    deleteAt: 0,
+    headers: {},
+    largeObject: false,
+  }));
   return {
-    objects,
+    objects: items,
     subdirs,
-    nextPageToken: nextToken(order, limit),
+    nextPageToken,
     objectCount: int(h['x-container-object-count']),
     bytesUsed: int(h['x-container-bytes-used']),
   };
 }
 
 export function containerListing(body: string, h: Headers, account: string, limit: number): ListContainersResponse {
-  const containers: Container[] = [];
-  const subdirs: string[] = [];
-  const order: string[] = [];
-  for (const e of entries(body)) {
-    if (typeof e.subdir === 'string') {
-      subdirs.push(e.subdir);
-      order.push(e.subdir);
-      continue;
-    }
-    const name = str(e.name);
-    order.push(name);
-    containers.push({
-      account,
-      name,
-      objectCount: num(e.count),
-      bytesUsed: num(e.bytes),
-      metadata: {},
-      readAcl: '',
-      writeAcl: '',
-      quotaBytes: 0,
-      quotaCount: 0,
-      timestamp: '',
-      lastModified: listingDate(e.last_modified),
-    });
-  }
+  const { items, subdirs, nextPageToken } = splitListing<Container>(body, limit, (e, name) => ({
+    account,
+    name,
+    objectCount: num(e.count),
+    bytesUsed: num(e.bytes),
+    metadata: {},
+    readAcl: '',
+    writeAcl: '',
+    quotaBytes: 0,
+    quotaCount: 0,
+    timestamp: '',
+    lastModified: listingDate(e.last_modified),
+  }));
   return {
-    containers,
+    containers: items,
     subdirs,
-    nextPageToken: nextToken(order, limit),
+    nextPageToken,
     containerCount: int(h['x-account-container-count']),
     objectCount: int(h['x-account-object-count']),
     bytesUsed: int(h['x-account-bytes-used']),

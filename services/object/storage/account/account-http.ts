@@ -19,7 +19,7 @@ import type { ListingEntry } from '../container/listing';
 import { liveMetadata } from '../container/rows';
 import { HttpError } from '../http/http-error';
 import { requireTimestamp, singleHeader } from '../http/request-headers';
-import { sendStatus, type Headers } from '../http/respond';
+import { sendRecord, sendStatus, type Headers } from '../http/respond';
 import { accountDeleted, type AccountRecord, type AccountRef, type AccountStore, type ContainerRow } from './account-store';
 
 export const ACCOUNT_META_PREFIX = 'x-account-meta-';
@@ -96,16 +96,7 @@ export async function handleAccount(x: AccountExchange, ref: AccountRef): Promis
         const h: Headers = rec ? { 'X-Backend-Delete-Timestamp': rec.deleteTimestamp, 'X-Account-Status': 'Deleted' } : {};
         return sendStatus(res, 404, 'Not Found', h);
       }
-      const headers = recordHeaders(rec);
-      if (!params) {
-        res.writeHead(204, { ...headers, 'Content-Length': 0 });
-        res.end();
-        return;
-      }
-      const body = accountListingJson(await accounts.list(ref, params));
-      res.writeHead(200, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-      return;
+      return sendRecord(res, recordHeaders(rec), params ? accountListingJson(await accounts.list(ref, params)) : undefined);
     }
     default:
       return sendStatus(res, 405, 'Method Not Allowed', { Allow: ACCOUNT_METHODS.join(', ') });

@@ -17,7 +17,7 @@ import { metadataProblem } from '../../common/metadata-limits';
 import { USER_META_PREFIX, titleCaseHeader } from '../../common/object-headers';
 import { HttpError } from '../http/http-error';
 import { requireTimestamp, singleHeader } from '../http/request-headers';
-import { sendStatus, type Headers } from '../http/respond';
+import { sendRecord, sendStatus, type Headers } from '../http/respond';
 import { updateTargetFrom } from '../http/update-target';
 import type { AccountReporter } from './account-reporter';
 import type { ContainerRef, ContainerStore } from './container-store';
@@ -169,16 +169,7 @@ export async function handleContainer(x: ContainerExchange, ref: ContainerRef): 
         const h: Headers = rec ? { 'X-Backend-Delete-Timestamp': rec.deleteTimestamp } : {};
         return sendStatus(res, 404, 'Not Found', h);
       }
-      const headers = recordHeaders(rec);
-      if (!params) {
-        res.writeHead(204, { ...headers, 'Content-Length': 0 });
-        res.end();
-        return;
-      }
-      const body = listingJson(await containers.list(ref, params));
-      res.writeHead(200, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-      return;
+      return sendRecord(res, recordHeaders(rec), params ? listingJson(await containers.list(ref, params)) : undefined);
     }
     default:
       return sendStatus(res, 405, 'Method Not Allowed', { Allow: CONTAINER_METHODS.join(', ') });

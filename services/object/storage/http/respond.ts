@@ -21,6 +21,20 @@ export function sendStatus(res: ServerResponse, status: number, message = '', he
   res.end(body);
 }
 
+/**
+ * A container's or account's HEAD (204 with its headers) or GET (200 with its JSON listing): the
+ * same answer shape in both layers.
+ */
+export function sendRecord(res: ServerResponse, headers: Headers, listingJson?: string): void {
+  if (listingJson === undefined) {
+    res.writeHead(204, { ...headers, 'Content-Length': 0 });
+    res.end();
+    return;
+  }
+  res.writeHead(200, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(listingJson) });
+  res.end(listingJson);
+}
+
 /** The headers describing an object (GET, HEAD, 304), in Swift's spelling. */
 export function objectHeaders(m: ObjectMetadata): Headers {
   const h: Headers = {
