@@ -2,7 +2,7 @@
  * Reading another process's memory and CPU from Linux /proc. The parsers are pure (unit-tested);
  * the readers return undefined when /proc is unavailable or the process is gone.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcMemory {
   /** Resident set size now (VmRSS), bytes. */
@@ -57,6 +57,31 @@ export function readProcCpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds of a process's threads: its main thread ("main": the event loop) and the others
+ * grouped by thread name (Node 20 names libuv's pool threads "node" too, V8's helpers
+ * "V8 DefaultWorke"): shows whether a cost is on the event loop.
+ */
+export function readThreadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tids) {
+    try {
+      const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const ticks = parseProcStatCpuTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      if (ticks !== undefined) byName.set(name, (byName.get(name) ?? 0) + ticks / CLOCK_TICKS_PER_SECOND);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return byName;
 }
 
 export interface MachineCpuTicks {
