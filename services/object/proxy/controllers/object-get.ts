@@ -4,20 +4,18 @@
  * - Replicas are tried in ring order (primaries, then handoffs); 404, 5xx and silence move on.
  *   Ranges and conditions are passed through, so 206/304/412/416 come from the replica.
  *   With `X-Newest: true` every primary is asked and the newest version answers.
- * - A whole-object GET is checked while streaming (object-checksum.ts: MD5 and length, the
- *   last chunk held back until they match), so no client receives bad bytes as a good body.
- * - If the replica fails mid-body, the rest is fetched from the next replica with
- *   `Range: bytes=<sent>-` and `If-Match: <etag>` (the same version only), so the client sees
- *   one uninterrupted body.
+ * - A whole-object GET's bytes are verified by the storage server that reads them (MD5, last
+ *   chunk held back until it matches), so no client receives bad bytes as a good body.
+ * - If the replica fails mid-body, the body continues from the next replica (same version,
+ *   If-Match), checked at the seam (replica-body.ts), so the client sees one uninterrupted body.
  */
-import { pipeline, Readable } from 'node:stream';
 import type { RingDevice } from '../../ring';
 import type { ProxyContext } from '../app/context';
 import { textResponse } from '../app/responses';
 import type { ProxyRequest, ProxyResponse } from '../app/types';
 import { firstAcceptable, newestAcceptable, readOrder } from '../backend/node-calls';
 import { backendHeader, type BackendRequest, type BackendResponse } from '../backend/storage-client';
-import { ChecksumGuard } from './object-checksum';
+import { ReplicaBody } from './replica-body';
 import { lookupContainer } from './object-container';
 import type { ObjectNames } from './object-names';
 import { backendReadHeaders, clientObjectHeaders, unquoteEtag } from './object-rules';
@@ -79,60 +77,28 @@ export async function getObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
   const remaining = (function* () {
     for (const node of readOrder(plan)) if (!tried.has(node)) yield node;
   })();
-  const source = Readable.from(resumingBody({ ctx, first: res, remaining, total: length, etag, transId: req.transId, build }), { objectMode: false });
-  const guard = new ChecksumGuard(etag, length);
-  pipeline(source, guard, (err) => {
-    if (err && err.name !== 'AbortError' && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-      ctx.logger.warn('object body failed mid-stream', { txId: req.transId, error: err.message });
-    }
+  const body = new ReplicaBody(res, length, () => continuation(ctx, remaining, length, etag, build), {
+    onReplicaFailed: (failed, sent, error) =>
+      ctx.logger.warn('object replica failed mid-body; resuming on the next', { txId: req.transId, node: `${failed.node.ip}:${failed.node.port}/${failed.node.device}`, sent, error: error.message }),
   });
-  return { status: 200, headers, body: guard };
+  return { status: 200, headers, body };
 }
 
-interface ResumeOptions {
-  ctx: ProxyContext;
-  first: BackendResponse;
-  remaining: Iterator<RingDevice>;
-  total: number;
-  etag: string;
-  transId: string;
-  /** A request for the object on a node; `headers` replace the client's range/conditions. */
-  build: (node: RingDevice, headers?: Record<string, string>) => BackendRequest;
-}
-
-/** The object's bytes, continuing on another replica (same ETag) when one fails mid-body. */
-async function* resumingBody(o: ResumeOptions): AsyncGenerator<Buffer, void, undefined> {
-  let current: BackendResponse | undefined = o.first;
-  let sent = 0;
-  try {
-    for (;;) {
-      let failure: unknown;
-      try {
-        for await (const chunk of current.body) {
-          sent += (chunk as Buffer).length;
-          yield chunk as Buffer;
-        }
-        if (current.body.complete || sent === o.total) return;
-        failure = new Error('response cut short');
-      } catch (err) {
-        failure = err;
-      }
-      current.abort();
-      o.ctx.logger.warn('object replica failed mid-body; resuming on the next', { txId: o.transId, node: `${current.node.ip}:${current.node.port}/${current.node.device}`, sent, error: String(failure) });
-      current = await resumeFrom(o, sent);
-      if (!current) throw failure instanceof Error ? failure : new Error(String(failure));
-    }
-  } finally {
-    if (current && !current.body.complete) current.abort();
-  }
-}
-
-async function resumeFrom(o: ResumeOptions, offset: number): Promise<BackendResponse | undefined> {
-  for (let n = o.remaining.next(); !n.done; n = o.remaining.next()) {
+/**
+ * The whole body of the same version (If-Match) from the next replica that has it: a whole read,
+ * so that replica verifies every byte (replica-body.ts says why not a Range).
+ */
+async function continuation(
+  ctx: ProxyContext,
+  remaining: Iterator<RingDevice>,
+  total: number,
+  etag: string,
+  build: (node: RingDevice, headers?: Record<string, string>) => BackendRequest,
+): Promise<BackendResponse | undefined> {
+  for (let n = remaining.next(); !n.done; n = remaining.next()) {
     try {
-      const res = await o.ctx.client.send(o.build(n.value, { range: `bytes=${offset}-`, 'if-match': `"${o.etag}"` }));
-      const range = backendHeader(res.headers, 'content-range');
-      if (res.status === 206 && range === `bytes ${offset}-${o.total - 1}/${o.total}`) return res;
+      const res = await ctx.client.send(build(n.value, { 'if-match': `"${etag}"` }));
+      if (res.status === 200 && backendHeader(res.headers, 'content-length') === String(total)) return res;
       res.abort();
     } catch {
       // try the next replica

@@ -2,10 +2,11 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { RevocationKind, type RevocationEvent } from '../../../../proto/gen/weft/identity/v1/resources';
 import type { TokenPayload } from '../../../../proto/gen/weft/identity/v1/token';
 import { RevocationSet } from '../../../../services/runtime/auth/revocations';
-import { TokenAuthenticator, type TokenCaller } from '../../../../services/runtime/auth/token-authenticator';
+import { OPENED_TOKEN_CACHE_SIZE, TokenAuthenticator, type TokenCaller } from '../../../../services/runtime/auth/token-authenticator';
 import { WeftError } from '../../../../services/runtime/errors';
 import { keyFromBytes } from '../../../../services/identity/tokens/fernet';
-import { issueToken, newAuditId, staticKeys } from '../../../../services/identity/tokens/token-codec';
+import { issueToken, newAuditId, staticKeys, type ValidatingKeys } from '../../../../services/identity/tokens/token-codec';
+import type { FernetKey } from '../../../../services/identity/tokens/fernet';
 
 const key = keyFromBytes(Buffer.alloc(32, 7));
 const other = keyFromBytes(Buffer.alloc(32, 9));
@@ -105,5 +106,91 @@ describe('TokenAuthenticator', () => {
     expect(set.size).toBe(2);
     set.prune(nowMs + 100);
     expect(set.size).toBe(1);
+  });
+
+  describe('tokens that opened are remembered, but what can change is checked on every call', () => {
+    /** Keys whose list can be replaced (a reload), counting how often a token had to be opened. */
+    function mutableKeys(...initial: FernetKey[]): ValidatingKeys & { set(...k: FernetKey[]): void; opens: number } {
+      let list: readonly FernetKey[] = initial;
+      const k = {
+        opens: 0,
+        // The authenticator asks once per call; validateToken asks once more when it opens a token.
+        keys: () => {
+          k.opens++;
+          return list;
+        },
+        set: (...next: FernetKey[]) => {
+          list = next;
+        },
+      };
+      return k;
+    }
+    const opensFor = (keys: { opens: number }, f: () => unknown): number => {
+      const before = keys.opens;
+      f();
+      return keys.opens - before;
+    };
+
+    test('the same token is opened once, then served from memory', () => {
+      const keys = mutableKeys(key);
+      const a = new TokenAuthenticator(keys, new RevocationSet(), clock);
+      const md = bearer(issueToken(payload(), staticKeys(key), clock));
+      expect(opensFor(keys, () => expect(a.authenticate(md, 'r')).not.toBeInstanceOf(WeftError))).toBe(2);
+      expect(opensFor(keys, () => expect(a.authenticate(md, 'r')).not.toBeInstanceOf(WeftError))).toBe(1);
+    });
+
+    test('a remembered token that is then revoked is refused', () => {
+      const set = new RevocationSet();
+      const a = new TokenAuthenticator(staticKeys(key), set, clock);
+      const p = payload();
+      const md = bearer(issueToken(p, staticKeys(key), clock));
+      expect(a.authenticate(md, 'r')).not.toBeInstanceOf(WeftError);
+      set.add(event({ kind: RevocationKind.REVOCATION_KIND_AUDIT_ID, auditId: p.auditId }));
+      const out = a.authenticate(md, 'r') as WeftError;
+      expect(out).toBeInstanceOf(WeftError);
+      expect(out.message).toContain('revoked');
+    });
+
+    test('a remembered token that then expires is refused', () => {
+      const a = new TokenAuthenticator(staticKeys(key), new RevocationSet(), clock);
+      const md = bearer(issueToken(payload({ expiresAtMs: nowMs + 1000 }), staticKeys(key), clock));
+      expect(a.authenticate(md, 'r')).not.toBeInstanceOf(WeftError);
+      nowMs += 1000;
+      try {
+        const out = a.authenticate(md, 'r') as WeftError;
+        expect(out).toBeInstanceOf(WeftError);
+        expect(out.message).toContain('expired');
+      } finally {
+        nowMs -= 1000;
+      }
+    });
+
+    test('when the keys change, a remembered token whose key is gone is refused', () => {
+      const keys = mutableKeys(other, key);
+      const a = new TokenAuthenticator(keys, new RevocationSet(), clock);
+      const md = bearer(issueToken(payload(), staticKeys(key), clock));
+      expect(a.authenticate(md, 'r')).not.toBeInstanceOf(WeftError);
+      keys.set(other);
+      expect((a.authenticate(md, 'r') as WeftError).code).toBe(status.UNAUTHENTICATED);
+      keys.set(other, key);
+      expect(a.authenticate(md, 'r')).not.toBeInstanceOf(WeftError);
+    });
+
+    test('memory is bounded: the oldest token is forgotten (and opened again when it comes back)', () => {
+      const keys = mutableKeys(key);
+      const a = new TokenAuthenticator(keys, new RevocationSet(), clock);
+      const first = bearer(issueToken(payload(), staticKeys(key), clock));
+      a.authenticate(first, 'r');
+      for (let i = 0; i < OPENED_TOKEN_CACHE_SIZE; i++) a.authenticate(bearer(issueToken(payload(), staticKeys(key), clock)), 'r');
+      expect(opensFor(keys, () => expect(a.authenticate(first, 'r')).not.toBeInstanceOf(WeftError))).toBe(2);
+    });
+
+    test('tokens that fail to open are not remembered', () => {
+      const keys = mutableKeys(key);
+      const a = new TokenAuthenticator(keys, new RevocationSet(), clock);
+      const md = bearer(issueToken(payload(), staticKeys(other), clock));
+      expect(a.authenticate(md, 'r')).toBeInstanceOf(WeftError);
+      expect(opensFor(keys, () => expect(a.authenticate(md, 'r')).toBeInstanceOf(WeftError))).toBe(2);
+    });
   });
 });
