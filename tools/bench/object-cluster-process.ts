@@ -64,9 +64,11 @@ function spawnReady(name: string, script: string, args: string[], timeoutMs = 30
   return new Promise((resolve, reject) => {
     // WEFT_BENCH_PROFILE_DIR=<dir>: every cluster process writes a V8 CPU profile there on exit.
     const profile = process.env.WEFT_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WEFT_BENCH_PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-    const child = spawn(process.execPath, [...profile, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // WEFT_BENCH_NODE_ARGS="--trace-deopt ...": extra node/V8 flags for every cluster process.
+    const extra = (process.env.WEFT_BENCH_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+    const child = spawn(process.execPath, [...profile, ...extra, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
-    // WEFT_BENCH_LOG_DIR=<dir>: every cluster process's log (stderr) is also kept in <dir>/<name>.log.
+    // WEFT_BENCH_LOG_DIR=<dir>: every cluster process's log (stderr) is also kept in <dir>/<name>.log, its stdout in <name>.out.
     const logDir = process.env.WEFT_BENCH_LOG_DIR;
     child.stderr!.on('data', (d: Buffer) => {
       if (logDir) appendFileSync(`${logDir}/${name}.log`, d);
@@ -79,6 +81,9 @@ function spawnReady(name: string, script: string, args: string[], timeoutMs = 30
       reject(new Error(`${name} not ready after ${timeoutMs} ms: ${tail.join('')}`));
     }, timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
+      // (stdout too: e.g. V8's --trace-deopt output when NODE_OPTIONS asks for it)
+      if (logDir) appendFileSync(`${logDir}/${name}.out`, d);
+      if (buf.includes('{"ready":true')) return;
       buf += d.toString();
       const line = buf.split('\n').find((l) => l.startsWith('{"ready":true'));
       if (!line) return;

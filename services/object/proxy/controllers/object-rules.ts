@@ -178,9 +178,16 @@ export function clientObjectHeaders(backend: Record<string, string | string[] | 
   return out;
 }
 
+/** Header names repeat on every response: each is converted once (bounded, for hostile names). */
+const TITLE_CASED = new Map<string, string>();
+const TITLE_CASE_CACHE_SIZE = 1024;
+
 function titleCase(name: string): string {
-  if (name === 'etag') return 'Etag';
-  return name.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase());
+  let out = TITLE_CASED.get(name);
+  if (out !== undefined) return out;
+  out = name === 'etag' ? 'Etag' : name.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase());
+  if (TITLE_CASED.size < TITLE_CASE_CACHE_SIZE) TITLE_CASED.set(name, out);
+  return out;
 }
 
 /** `"abc"` or `abc` → `abc` (lower-case), or undefined. */

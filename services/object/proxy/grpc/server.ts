@@ -11,7 +11,7 @@ import type { Logger } from '../../../runtime/log';
 import { RpcServer } from '../../../runtime/server';
 import type { Handler } from '../app/types';
 import { ObjectServiceFace } from './object-service';
-import { newTransId } from './trans-id';
+import { newTransId } from '../app/trans-id';
 
 /** dist/services/object/proxy/grpc → the repository's proto/ (as services/identity/app.ts does). */
 const PROTO_ROOT = path.join(__dirname, '..', '..', '..', '..', '..', 'proto');

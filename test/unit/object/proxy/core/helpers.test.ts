@@ -1,6 +1,6 @@
 import { buildInfo } from '../../../../../services/object/proxy/info';
 import { loadProxyConfig } from '../../../../../services/object/proxy/config';
-import { newTransId } from '../../../../../services/object/proxy/app/trans-id';
+import { newTransId, TransIdSource } from '../../../../../services/object/proxy/app/trans-id';
 import { storagePath } from '../../../../../services/object/proxy/backend/storage-path';
 import { pathShape } from '../../../../../services/object/proxy/app/router';
 import { textResponse, withTransHeaders } from '../../../../../services/object/proxy/app/responses';
@@ -11,8 +11,8 @@ import { nameCheck, namesProblem } from '../../../../../services/object/proxy/ap
 
 describe('small pure helpers', () => {
   test('transaction ids have Swift’s shape and carry the time', () => {
-    const id = newTransId(0x65_00_00_00 * 1000, (n) => Buffer.alloc(n, 0xab));
-    expect(id).toBe(`tx${'ab'.repeat(10)}a-0065000000`);
+    const id = new TransIdSource((n) => Buffer.alloc(n, 0xab)).next(0x65_00_00_00 * 1000);
+    expect(id).toBe(`tx${'ab'.repeat(4)}a000000000001-0065000000`);
     expect(newTransId()).toMatch(/^tx[0-9a-f]{21}-[0-9a-f]{10}$/);
   });
 

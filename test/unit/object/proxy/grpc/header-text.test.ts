@@ -1,5 +1,5 @@
 import { fromHeaderValue, isHeaderToken, lowerCaseHeaders, toHeaderValue } from '../../../../../services/object/proxy/grpc/header-text';
-import { newTransId } from '../../../../../services/object/proxy/grpc/trans-id';
+import { newTransId, TransIdSource } from '../../../../../services/object/proxy/app/trans-id';
 
 test('Unicode ↔ latin1 header values round-trip byte for byte', () => {
   for (const s of ['plain', 'café', 'zoë 🚀', '']) {
@@ -22,4 +22,17 @@ test('newTransId is Swift-shaped and unique', () => {
   const id = newTransId(0x65_00_00_00 * 1000);
   expect(id).toMatch(/^tx[0-9a-f]{21}-0065000000$/);
   expect(newTransId()).not.toBe(newTransId());
+});
+
+test('transaction ids: unique within a process (counter) and across processes (random prefix)', () => {
+  const a = new TransIdSource();
+  const b = new TransIdSource();
+  const seen = new Set<string>();
+  for (let i = 0; i < 10_000; i++) {
+    seen.add(a.next(0));
+    seen.add(b.next(0));
+  }
+  expect(seen.size).toBe(20_000);
+  const fixed = new TransIdSource(() => Buffer.from('abcdef0123', 'hex'));
+  expect(fixed.next(0)).toBe('txabcdef012000000000001-0000000000');
 });
