@@ -16,6 +16,8 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { decodeRingFile, ringFilePath, Ring } from '../../services/object/ring';
 import { readProcMemory } from './proc';
+import { diskCeilingText, probeDisk } from './disk-probe';
+import { tmpdir } from 'node:os';
 import { cpuPerOpText, cpuSnapshot } from './object-cpu';
 import { summarize, MIB } from './stats';
 import { startObjectBenchCluster, type ObjectBenchCluster } from './object-cluster-process';
@@ -37,10 +39,12 @@ interface Options {
    * what a running cluster pays. 0 measures from a cold start.
    */
   warmup: number;
+  /** 1 (default): first measure what the disk itself does with fsync (disk-probe.ts). */
+  diskProbe: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { seconds: 10, smallConcurrency: 32, largeConcurrency: 4, largeObjects: 8, listingObjects: 100_000, hugeMiB: 1024, servers: 3, fsync: 1, warmup: 5 };
+  const o: Options = { seconds: 10, smallConcurrency: 32, largeConcurrency: 4, largeObjects: 8, listingObjects: 100_000, hugeMiB: 1024, servers: 3, fsync: 1, warmup: 5, diskProbe: 1 };
   const keys: Record<string, keyof Options> = {
     '--seconds': 'seconds',
     '--small-concurrency': 'smallConcurrency',
@@ -51,6 +55,7 @@ function parseArgs(argv: readonly string[]): Options {
     '--servers': 'servers',
     '--fsync': 'fsync',
     '--warmup': 'warmup',
+    '--disk-probe': 'diskProbe',
   };
   for (let i = 0; i < argv.length; i++) {
     const key = keys[argv[i]];
@@ -164,12 +169,15 @@ function rate(n: number, ms: number): string {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  // Before the cluster starts, so nothing else competes for the disk.
+  const disk = o.diskProbe && o.fsync ? await probeDisk(tmpdir()) : undefined;
   const cluster = await startObjectBenchCluster({ servers: o.servers, replicas: 3, partPower: 10, fsync: o.fsync !== 0 });
   const out = (s: string): void => void process.stdout.write(s + '\n');
   try {
     const { token, account } = await login(cluster);
     const swift = new SwiftClient(cluster.proxyUrl, token, account, Math.max(o.smallConcurrency, o.largeConcurrency));
     out(`cluster: ${o.servers} storage servers, 3 replicas, fsync ${o.fsync !== 0 ? 'on' : 'OFF'}, proxy ${cluster.proxyUrl}, account ${account}`);
+    if (disk) diskCeilingText(disk, 3).forEach(out);
     expect(await swift.call('PUT', '/bench'), [201, 202], 'PUT container');
 
     const pids: Record<string, number> = { proxy: cluster.proxy.pid };
