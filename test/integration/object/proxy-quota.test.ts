@@ -73,6 +73,29 @@ describe('container quotas', () => {
     expect(await replicaStatuses(alice.account, 'chunked', 'big')).toEqual([404, 404, 404]);
   });
 
+  test('server-side copies count against the destination: COPY and X-Copy-From over the quota are 413 and not stored', async () => {
+    const src = v1Path(alice.account, 'copy-src');
+    const dst = v1Path(alice.account, 'copy-dst');
+    expect((await req('PUT', src, as())).status).toBe(201);
+    expect((await req('PUT', dst, as({ 'X-Container-Meta-Quota-Bytes': 10 }))).status).toBe(201);
+    expect((await req('PUT', `${src}/big`, as(), Buffer.alloc(20, 'x'))).status).toBe(201);
+    expect((await req('PUT', `${src}/small`, as(), Buffer.alloc(5, 'y'))).status).toBe(201);
+
+    const copy = await req('COPY', `${src}/big`, as({ Destination: 'copy-dst/big' }));
+    expect(copy.status).toBe(413);
+    expect(copy.body.toString()).toContain('Upload exceeds quota.');
+    const copyFrom = await req('PUT', `${dst}/big-too`, as({ 'X-Copy-From': 'copy-src/big', 'Content-Length': 0 }));
+    expect(copyFrom.status).toBe(413);
+    expect(await replicaStatuses(alice.account, 'copy-dst', 'big')).toEqual([404, 404, 404]);
+    expect(await replicaStatuses(alice.account, 'copy-dst', 'big-too')).toEqual([404, 404, 404]);
+
+    // What fits is copied, and then counts: the same copy again no longer fits.
+    expect((await req('COPY', `${src}/small`, as({ Destination: 'copy-dst/small' }))).status).toBe(201);
+    expect((await req('GET', `${dst}/small`, as())).body.toString()).toBe('yyyyy');
+    expect((await req('PUT', `${dst}/small-2`, as({ 'X-Copy-From': 'copy-src/small', 'Content-Length': 0 }))).status).toBe(201);
+    expect((await req('COPY', `${src}/small`, as({ Destination: 'copy-dst/small-3' }))).status).toBe(413);
+  });
+
   test('count quota', async () => {
     const c = v1Path(alice.account, 'count');
     expect((await req('PUT', c, as({ 'X-Container-Meta-Quota-Count': 1 }))).status).toBe(201);

@@ -75,6 +75,26 @@ function limitBody(req: ProxyRequest, limit: number): { req: ProxyRequest; excee
   return { req: { ...req, body: counter }, exceeded: () => over };
 }
 
+type UploadCheck = { kind: 'refused'; response: ProxyResponse } | { kind: 'unlimited' } | { kind: 'limited'; remainingBytes: number };
+
+/** Whether an upload of `length` bytes (undefined = unknown yet) may go into req's container. */
+async function checkUpload(deps: QuotaDeps, req: ProxyRequest & { container: string }, length: number | undefined): Promise<UploadCheck> {
+  // Unknown usage (no container, or its servers unreachable): the object controller answers
+  // (401/403/404/503); there is nothing to count against.
+  const container = await deps.containerInfo(req).catch(() => undefined);
+  if (!container?.exists) return { kind: 'unlimited' };
+  // Authorize first, so a caller who may not write learns nothing about quotas.
+  const denied = req.authorize?.(req, { containerAcl: container.acl });
+  if (denied) return { kind: 'refused', response: denied };
+  // An account whose servers do not answer has no quota we can see: do not fail the upload for it.
+  const account = await deps.accountInfo(req).catch((): QuotaAccountInfo => ({ exists: false, bytesUsed: 0, quota: {} }));
+  const limited = container.quota.bytes !== undefined || container.quota.count !== undefined || account.quota.bytes !== undefined;
+  if (!limited) return { kind: 'unlimited' };
+  const allowance = uploadAllowance({ container, account }, length);
+  if (!allowance.ok) return { kind: 'refused', response: refusal(allowance.refusal) };
+  return { kind: 'limited', remainingBytes: allowance.remainingBytes };
+}
+
 export function createQuotaMiddlewareWith(deps: QuotaDeps): Middleware {
   return (next: Handler): Handler =>
     async (req: ProxyRequest): Promise<ProxyResponse> => {
@@ -89,20 +109,11 @@ export function createQuotaMiddlewareWith(deps: QuotaDeps): Middleware {
       }
       if (req.method !== 'PUT' || req.container === undefined || req.object === undefined) return next(req);
 
-      // Unknown usage (no container, or its servers unreachable): the object controller answers
-      // (401/403/404/503); there is nothing to count against.
-      const container = await deps.containerInfo({ ...req, container: req.container }).catch(() => undefined);
-      if (!container?.exists) return next(req);
-      // Authorize first, so a caller who may not write learns nothing about quotas.
-      const denied = req.authorize?.(req, { containerAcl: container.acl });
-      if (denied) return denied;
-      // An account whose servers do not answer has no quota we can see: do not fail the upload for it.
-      const account = await deps.accountInfo(req).catch((): QuotaAccountInfo => ({ exists: false, bytesUsed: 0, quota: {} }));
-      const limited = container.quota.bytes !== undefined || container.quota.count !== undefined || account.quota.bytes !== undefined;
-      if (!limited) return next(req);
       const length = contentLength(req);
-      const allowance = uploadAllowance({ container, account }, length);
-      if (!allowance.ok) return refusal(allowance.refusal);
+      const check = await checkUpload(deps, { ...req, container: req.container }, length);
+      if (check.kind === 'refused') return check.response;
+      if (check.kind === 'unlimited') return next(req);
+      const allowance = check;
       let forwarded = req;
       let exceeded = (): boolean => false;
       if (length === undefined && Number.isFinite(allowance.remainingBytes)) ({ req: forwarded, exceeded } = limitBody(req, allowance.remainingBytes));
@@ -119,12 +130,30 @@ export function createQuotaMiddlewareWith(deps: QuotaDeps): Middleware {
 
 /** The pipeline's quota middleware, reading usage through the proxy's info cache. */
 export function createQuotaMiddleware(ctx: ProxyContext): Middleware {
-  return createQuotaMiddlewareWith({
+  return createQuotaMiddlewareWith(quotaDeps(ctx));
+}
+
+/**
+ * A server-side copy (COPY, PUT with X-Copy-From) brings bytes the middleware never sees: the
+ * copy controller reads the source itself. It asks here, with the source's length, before it
+ * writes the destination (`req` names the destination); afterwards copyDone() forgets the usage.
+ */
+export async function copyQuotaRefusal(ctx: ProxyContext, req: ProxyRequest & { container: string }, length: number): Promise<ProxyResponse | undefined> {
+  const check = await checkUpload(quotaDeps(ctx), req, length);
+  return check.kind === 'refused' ? check.response : undefined;
+}
+
+export function copyDone(ctx: ProxyContext, req: ProxyRequest): void {
+  quotaDeps(ctx).forget(req);
+}
+
+function quotaDeps(ctx: ProxyContext): QuotaDeps {
+  return {
     containerInfo: (req) => getContainerInfo(ctx, req.account, req.container, req.transId),
     accountInfo: (req) => getAccountInfo(ctx, req.account, req.transId),
     forget: (req) => {
       if (req.container !== undefined) invalidateContainerInfo(ctx, req.account, req.container);
       invalidateAccountInfo(ctx, req.account);
     },
-  });
+  };
 }
