@@ -54,10 +54,10 @@ export class OpenObject {
 
   /**
    * Writes the body, or a byte range of it, to `dest` (which is not ended), honouring
-   * backpressure, then closes the file. Rejects with ChecksumError on corruption (nothing past
+   * backpressure, then closes the file (unless `keepOpen`: the caller closes it). Rejects with ChecksumError on corruption (nothing past
    * the last good chunk was written) or DestinationClosedError when `dest` went away.
    */
-  async copyTo(dest: Writable, range?: ByteRange): Promise<number> {
+  async copyTo(dest: Writable, range?: ByteRange, opts: { keepOpen?: boolean } = {}): Promise<number> {
     if (!this.open) throw new Error('OpenObject.copyTo: already used or closed');
     const size = this.metadata.contentLength;
     const start = range?.start ?? 0;
@@ -93,7 +93,8 @@ export class OpenObject {
       await inflight;
       return sent;
     } finally {
-      await this.close();
+      // keepOpen: several ranges of one response are copied from the same open file.
+      if (!opts.keepOpen) await this.close();
     }
   }
 

@@ -9,7 +9,9 @@
  */
 import type { HandlerContext } from './handler-context';
 import type { ObjectRef } from '../diskfile/disk-file';
-import { parseRange } from './byte-range';
+import { multipartFraming, parseRange, type Span } from './byte-range';
+import type { OpenObject } from '../diskfile/open-object';
+import { randomBytes } from 'node:crypto';
 import { isExpired, bypassesExpiry } from './delete-at';
 import { evaluateConditions, strongMatch, type ConditionHeaders } from './conditions';
 import { singleHeader } from './request-headers';
@@ -72,6 +74,10 @@ export async function handleGetOrHead(ctx: HandlerContext, ref: ObjectRef): Prom
     res.end();
     return;
   }
+  if (range.kind === 'multi') {
+    await sendRanges(ctx, obj, headers, range.ranges);
+    return;
+  }
   const partial = range.kind === 'partial' ? range : undefined;
   if (partial) {
     res.writeHead(206, { ...headers, 'Content-Length': partial.end - partial.start + 1, 'Content-Range': `bytes ${partial.start}-${partial.end}/${m.contentLength}` });
@@ -85,5 +91,25 @@ export async function handleGetOrHead(ctx: HandlerContext, ref: ObjectRef): Prom
     // The status line is gone; the only honest signal left is cutting the connection short.
     ctx.log.streamError = (err as Error).message;
     res.destroy();
+  }
+}
+
+/** 206 multipart/byteranges: each range as a part with its own Content-Range (RFC 9110 §14.6). */
+async function sendRanges(ctx: HandlerContext, obj: OpenObject, headers: Headers, ranges: readonly Span[]): Promise<void> {
+  const m = obj.metadata;
+  const boundary = randomBytes(12).toString('hex');
+  const framing = multipartFraming(ranges, m.contentLength, m.contentType, boundary);
+  ctx.res.writeHead(206, { ...headers, 'Content-Type': `multipart/byteranges;boundary=${boundary}`, 'Content-Length': framing.length });
+  try {
+    for (let i = 0; i < ranges.length; i++) {
+      ctx.res.write(framing.heads[i]);
+      ctx.stats.bytesSent += await obj.copyTo(ctx.res, ranges[i], { keepOpen: true });
+    }
+    ctx.res.end(framing.tail);
+  } catch (err) {
+    ctx.log.streamError = (err as Error).message;
+    ctx.res.destroy();
+  } finally {
+    await obj.close();
   }
 }
