@@ -130,7 +130,7 @@ describe('storage server over HTTP', () => {
     }
   });
 
-  test('Range: one range → 206, past the end → 416', async () => {
+  test('Range: one range → 206, several → multipart 206, past the end → 416', async () => {
     expect(await put('range', '0123456789')).toBe(201);
     const a = await s.request({ method: 'GET', path: obj('range'), headers: { Range: 'bytes=2-4' } });
     expect(a.status).toBe(206);
@@ -142,7 +142,9 @@ describe('storage server over HTTP', () => {
     expect(c.status).toBe(416);
     expect(c.headers['content-range']).toBe('bytes */10');
     const d = await s.request({ method: 'GET', path: obj('range'), headers: { Range: 'bytes=0-1,4-5' } });
-    expect(d.status).toBe(200);
+    expect(d.status).toBe(206);
+    expect(String(d.headers['content-type'])).toMatch(/^multipart\/byteranges;boundary=/);
+    expect(d.body.toString()).toMatch(/Content-Range: bytes 0-1\/10\r\n\r\n01\r\n--.*Content-Range: bytes 4-5\/10\r\n\r\n45\r\n--.*--\r\n$/s);
     const e = await s.request({ method: 'GET', path: obj('range'), headers: { Range: 'bytes=0-1', 'If-Range': '"not-it"' } });
     expect(e.status).toBe(200);
   });
