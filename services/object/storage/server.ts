@@ -90,6 +90,7 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
     const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
     await closed;
     clearTimeout(timer);
+    await reporter.close();
     updater.close();
     await containers.close();
   };

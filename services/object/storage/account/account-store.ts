@@ -185,10 +185,11 @@ export class AccountStore {
     const db = await this.opts.db(ref.device);
     const hash = this.hash(ref);
     return this.locks.run(hash, async () => {
-      const rec = await this.readRecord(db, hash);
-      if (!rec || accountDeleted(rec)) return 'no_account';
       const key = AccountStore.rowBase(hash) + incoming.name;
-      const raw = await db.get(key);
+      // The record and the row in one read: each LevelDB call is a thread-pool round trip.
+      const [rawRecord, raw] = await db.getMany([AccountStore.statKey(hash), key]);
+      const rec = rawRecord === undefined ? undefined : (JSON.parse(rawRecord) as AccountRecord);
+      if (!rec || accountDeleted(rec)) return 'no_account';
       const old = raw === undefined ? undefined : ({ name: incoming.name, ...JSON.parse(raw) } as ContainerRow);
       const row = mergeContainerRow(old, incoming);
       if (!row) return 'stale';

@@ -13,6 +13,14 @@
  * after the last change. A report that fails (no answer, timeout, non-2xx) is queued in
  * async_pending (`layer: 'account'`, named `<container hash>-<report time>`) for the updater;
  * a later successful report removes the queued ones of that container, since it supersedes them.
+ *
+ * Reports caused by object row changes are also paced per container by a token bucket: a few
+ * (`burst`) go out at once, then one per `minIntervalMs`. Under a steady stream of object PUTs an
+ * unpaced reporter sends a report (and the account server syncs a LevelDB batch) for nearly every
+ * row, as soon as the previous report returns: that doubled the requests and syncs per object
+ * write. Paced, a container that changes now and then reports at once, as before, and a busy one
+ * reports its counts at most `minIntervalMs` (plus one report) late. Container PUT/DELETE
+ * reports (report()) are never delayed: their callers wait for them.
  */
 import { readdir, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -38,6 +46,21 @@ export interface AccountReporterOptions {
   queue(device: string, hash: string, u: PendingUpdate, timestamp: string): Promise<string>;
   logger?: Logger;
   clock?: () => number;
+  /** Sustained row-change reports of one container start at least this far apart (ms); default 250. */
+  minIntervalMs?: number;
+  /** Row-change reports of one container that may go out at once after a quiet period; default 8. */
+  burst?: number;
+}
+
+const DEFAULT_MIN_INTERVAL_MS = 250;
+const DEFAULT_BURST = 8;
+/** Past this many buckets, the full ones (they hold no state worth keeping) are dropped. */
+const PRUNE_BUCKETS_AT = 4096;
+
+interface Bucket {
+  tokens: number;
+  /** When `tokens` was computed (ms). */
+  at: number;
 }
 
 /** The account report of a container record, or undefined when it names no account replica. */
@@ -57,6 +80,10 @@ export function accountReport(rec: ContainerRecord): PendingUpdate | undefined {
   };
 }
 
+function reportKey(ref: ContainerRef): string {
+  return `${ref.device}\u0000${ref.account}\u0000${ref.container}`;
+}
+
 interface Flight {
   again: boolean;
   done: Promise<ReportOutcome>;
@@ -64,14 +91,50 @@ interface Flight {
 
 export class AccountReporter {
   private readonly flights = new Map<string, Flight>();
+  /** Pacing of row-change reports, per container. */
+  private readonly buckets = new Map<string, Bucket>();
+  /** Paced reports waiting for their time. */
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; ref: ContainerRef }>();
+  /** Containers changed after their in-flight report read the record. */
+  private readonly dirty = new Map<string, ContainerRef>();
+  private closed = false;
   /** Counters for /recon and tests. */
   readonly counters = { sent: 0, queued: 0, failed: 0 };
 
   constructor(private readonly opts: AccountReporterOptions) {}
 
-  /** Something in the container changed: report soon (coalesced; never rejects). */
+  private get minIntervalMs(): number {
+    return this.opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
+  }
+
+  private get burst(): number {
+    return this.opts.burst ?? DEFAULT_BURST;
+  }
+
+  private now(): number {
+    return (this.opts.clock ?? Date.now)();
+  }
+
+  /** Something in the container changed: report soon (coalesced and paced; never rejects). */
   changed(ref: ContainerRef): void {
-    void this.report(ref);
+    if (this.closed) return;
+    const key = reportKey(ref);
+    if (this.flights.has(key)) {
+      this.dirty.set(key, ref);
+      return;
+    }
+    if (this.timers.has(key)) return;
+    const wait = this.takeToken(key);
+    if (wait <= 0) {
+      void this.report(ref);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      if (!this.closed) void this.report(ref);
+    }, wait);
+    timer.unref();
+    this.timers.set(key, { timer, ref });
   }
 
   /**
@@ -79,11 +142,17 @@ export class AccountReporter {
    * flight read the record too early, so the pending one is marked and awaited instead.
    */
   report(ref: ContainerRef): Promise<ReportOutcome> {
-    const key = `${ref.device}\u0000${ref.account}\u0000${ref.container}`;
+    const key = reportKey(ref);
     const flight = this.flights.get(key);
     if (flight) {
       flight.again = true;
       return flight.done;
+    }
+    const paced = this.timers.get(key);
+    if (paced) {
+      // This report covers what the paced one was for.
+      clearTimeout(paced.timer);
+      this.timers.delete(key);
     }
     const f: Flight = { again: false, done: Promise.resolve('none') };
     f.done = (async () => {
@@ -91,15 +160,66 @@ export class AccountReporter {
       try {
         do {
           f.again = false;
+          // This report reads the record after every change so far.
+          this.dirty.delete(key);
           outcome = await this.reportOnce(ref);
         } while (f.again);
       } finally {
         this.flights.delete(key);
       }
+      // Changes that came after the last read get their own (paced) report.
+      const changedRef = this.dirty.get(key);
+      if (changedRef) {
+        this.dirty.delete(key);
+        this.changed(changedRef);
+      }
       return outcome;
     })();
     this.flights.set(key, f);
     return f.done;
+  }
+
+  /**
+   * Server stop: the paced reports go out now instead of later, and every report in flight is
+   * awaited (each is bounded by its own timeout; one that fails is queued for the updater as
+   * always), so no change the account has not heard of is forgotten. Later changes are ignored.
+   */
+  async close(): Promise<void> {
+    const pending = [...this.timers.values()];
+    this.timers.clear();
+    for (const p of pending) clearTimeout(p.timer);
+    const dirty = [...this.dirty.values()];
+    this.dirty.clear();
+    this.closed = true;
+    const reports = [...pending, ...dirty.map((ref) => ({ ref }))].map((p) => this.report(p.ref));
+    await Promise.all([...reports, ...[...this.flights.values()].map((f) => f.done)]);
+  }
+
+  /**
+   * Takes a token from the container's bucket: 0 when one was there (report now), else how long
+   * (ms) until there is one (the report then waits that long and takes it).
+   */
+  private takeToken(key: string): number {
+    const now = this.now();
+    const interval = this.minIntervalMs;
+    let b = this.buckets.get(key);
+    if (!b) {
+      if (this.buckets.size >= PRUNE_BUCKETS_AT) {
+        for (const [k, old] of this.buckets) if (old.tokens + (now - old.at) / interval >= this.burst) this.buckets.delete(k);
+      }
+      b = { tokens: this.burst, at: now };
+      this.buckets.set(key, b);
+    }
+    b.tokens = Math.min(this.burst, b.tokens + (now - b.at) / interval);
+    b.at = now;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    // The timer's report uses the token that accrues meanwhile.
+    const wait = Math.ceil((1 - b.tokens) * interval);
+    b.tokens -= 1;
+    return wait;
   }
 
   private async reportOnce(ref: ContainerRef): Promise<ReportOutcome> {

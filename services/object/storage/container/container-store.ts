@@ -192,11 +192,12 @@ export class ContainerStore {
 
   /** Applies rows in order under the container's lock; one outcome per row. */
   private async applyRows(db: Db, hash: string, rows: readonly ObjectRow[]): Promise<RowOutcome[]> {
-    const rec = await this.readRecord(db, hash);
-    if (!rec || isDeleted(rec)) return rows.map(() => 'no_container');
     const base = ContainerStore.rowBase(hash);
     const names = [...new Set(rows.map((r) => r.name))];
-    const raws = await db.getMany(names.map((n) => base + n));
+    // The record and the rows in one read: each LevelDB call is a thread-pool round trip.
+    const [rawRecord, ...raws] = await db.getMany([ContainerStore.statKey(hash), ...names.map((n) => base + n)]);
+    const rec = rawRecord === undefined ? undefined : (JSON.parse(rawRecord) as ContainerRecord);
+    if (!rec || isDeleted(rec)) return rows.map(() => 'no_container');
     const current = new Map<string, ObjectRow | undefined>();
     names.forEach((name, i) => {
       const raw = raws[i];

@@ -11,19 +11,19 @@
  * - anything unreadable (a `.data` without metadata, bad JSON, a size that does not match) is
  *   quarantined and the object reads as missing, so the replicator can bring a good copy back.
  */
-import { readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import * as path from 'node:path';
 import { hashPath, hashSuffix } from '../../common/hash-path';
 import type { HeaderBag } from '../../common/object-headers';
 import { newest, type Timestamp } from '../../common/timestamp';
-import { fsyncDir, mkdirDurable, openFd, writeNewFile } from './durable-fs';
+import { fsyncDirs, makeDirs, mkdirDurable, openFd, parentsOf, writeNewFile } from './durable-fs';
 import { fileName } from './file-names';
 import { devicePath, hashDirPath, partitionPath, quarantinePath, tmpPath } from './layout';
 import { mergeMetadata, parseDataMetadata, parsePostMetadata, type PostMetadataFile } from './object-metadata';
 import { ObjectWriter } from './object-writer';
 import { classifyFiles, type OnDiskState } from './ondisk-files';
-import { OpenObject } from './open-object';
+import { OpenObject, SyncFileSource, type ReadSource } from './open-object';
 import { asStorageError, StorageError } from './storage-error';
 import type { StoreContext } from './store-context';
 
@@ -57,6 +57,32 @@ export interface MetadataUpdate {
 
 /** Listing and opening race with writers that remove files; this many tries is plenty. */
 const OPEN_ATTEMPTS = 5;
+
+/**
+ * Objects up to this size (by their metadata) are opened and read with synchronous calls
+ * (open-object.ts SyncFileSource says why); larger ones through the thread pool.
+ */
+export const SYNC_READ_BYTES = 64 * 1024;
+
+/** Opens a `.data` for reading, with its size on disk. */
+async function openData(file: string, expectedLength: number): Promise<{ fh: ReadSource; size: number }> {
+  if (expectedLength <= SYNC_READ_BYTES) {
+    const fd = openSync(file, 'r');
+    try {
+      return { fh: new SyncFileSource(fd), size: fstatSync(fd).size };
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+  const fh = await open(file, 'r');
+  try {
+    return { fh, size: (await fh.stat()).size };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
 
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
@@ -136,14 +162,14 @@ export class DiskFile {
         if (await this.quarantine('unreadable metadata', winner.name)) return { kind: 'missing' };
         continue;
       }
-      let fh;
+      let fh: ReadSource;
+      let size: number;
       try {
-        fh = await open(path.join(this.dir, winner.name), 'r');
+        ({ fh, size } = await openData(path.join(this.dir, winner.name), data.contentLength));
       } catch (err) {
         if (isMissing(err)) continue;
         throw err;
       }
-      const { size } = await fh.stat();
       if (size !== data.contentLength) {
         await fh.close();
         if (await this.quarantine(`data file holds ${size} bytes, metadata says ${data.contentLength}`, winner.name)) return { kind: 'missing' };
@@ -197,14 +223,19 @@ export class DiskFile {
    * `names` is the listing taken under the lock, so no second listing is needed: only this
    * process's lock holders change the directory (another process's quarantine moves the whole
    * directory away, and then the renames fail).
+   *
+   * The hash directory and the parents of the directories created for it are synced together,
+   * after the files are in: nothing is acknowledged before all of them are durable, and a crash
+   * in between leaves at worst an empty or unlinked directory (no other version lived in a
+   * directory this change created). Concurrent changes share the syncs of common directories.
    */
   private async changeDir(names: readonly string[], added: readonly string[], add: () => Promise<void>): Promise<void> {
-    if (names.length === 0) await mkdirDurable(this.dir, this.ctx.fsync, devicePath(this.ctx.devicesRoot, this.ref.device));
+    const created = names.length === 0 ? await makeDirs(this.dir, devicePath(this.ctx.devicesRoot, this.ref.device)) : [];
     const hashes = this.ctx.partitionHashes(this.ref.device, this.ref.partition);
     // Before the new files appear, so a crash right after still leaves the suffix marked.
     const generation = await hashes.mark(this.suffix);
     await add();
-    if (this.ctx.fsync) await fsyncDir(this.dir);
+    if (this.ctx.fsync) await fsyncDirs([this.dir, ...parentsOf(created)]);
     await this.removeObsolete([...names, ...added]);
     // A get() since the mark consumed it, maybe before the new files were there: mark again.
     if (hashes.generation !== generation) await hashes.invalidate(this.suffix);

@@ -99,8 +99,7 @@ export class ObjectWriter {
     const tmpMeta = `${this.tmpData}.meta.json`;
     try {
       await this.flush();
-      if (this.fsync) await fsyncFd(this.fd);
-      this.closeFile();
+      // Checked before any sync: a refused body costs no fsync.
       if (req.expectedLength !== undefined && req.expectedLength !== this.size) {
         throw new StorageError('LENGTH_MISMATCH', `received ${this.size} bytes, expected ${req.expectedLength}`);
       }
@@ -117,7 +116,16 @@ export class ObjectWriter {
         contentType: req.contentType,
         headers: req.headers,
       };
-      await writeNewFile(tmpMeta, JSON.stringify(meta), this.fsync);
+      // The two temp files are synced concurrently (both must be durable before the rename, not
+      // one before the other): the disk can serve both flushes at once.
+      const [dataSynced, metaWritten] = await Promise.allSettled([
+        this.fsync ? fsyncFd(this.fd) : Promise.resolve(),
+        writeNewFile(tmpMeta, JSON.stringify(meta), this.fsync),
+      ]);
+      // Closed only once its fsync settled: the descriptor number must not be reused meanwhile.
+      this.closeFile();
+      if (dataSynced.status === 'rejected') throw dataSynced.reason;
+      if (metaWritten.status === 'rejected') throw metaWritten.reason;
       await this.install(this.tmpData, tmpMeta);
       return meta;
     } catch (err) {

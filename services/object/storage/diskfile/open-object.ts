@@ -1,5 +1,6 @@
 /**
- * An object opened for reading: its metadata and an open file handle on its `.data`.
+ * An object opened for reading: its metadata and an open file handle on its `.data` (a
+ * FileHandle, or a SyncFileSource for small objects).
  *
  * The handle is opened before anything is sent, so a concurrent overwrite that removes the file
  * cannot cut a response short (the bytes stay readable through the open handle).
@@ -15,11 +16,41 @@
  * replicator then restores a good copy from another replica). Range reads are not checked.
  */
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ObjectMetadata } from './object-metadata';
 
 const COPY_CHUNK = 256 * 1024;
+
+/** What an open `.data` is read through: a FileHandle (fs/promises) or a SyncFileSource. */
+export interface ReadSource {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads an open descriptor with synchronous calls. For small objects: their bytes are almost
+ * always in the page cache, where a read takes microseconds, while each thread-pool round trip
+ * of fs/promises (open, stat, read, close: four per GET) costs more CPU than that in wake-ups
+ * and context switches. A read that does go to the disk blocks the event loop for that one
+ * small read, which is why only small objects are read this way (DiskFile decides).
+ */
+export class SyncFileSource implements ReadSource {
+  constructor(private readonly fd: number) {}
+
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    try {
+      return Promise.resolve({ bytesRead: readSync(this.fd, buffer, offset, length, position) });
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  close(): Promise<void> {
+    closeSync(this.fd);
+    return Promise.resolve();
+  }
+}
 
 /** An inclusive byte range [start, end] within the object. */
 export interface ByteRange {
@@ -47,7 +78,7 @@ export class OpenObject {
 
   constructor(
     readonly metadata: ObjectMetadata,
-    private readonly fh: FileHandle,
+    private readonly fh: ReadSource,
     /** Called when a full read finds the bytes do not match the stored MD5. */
     private readonly onCorrupt: (reason: string) => void,
   ) {}

@@ -23,7 +23,7 @@
  * consolidation took it meanwhile (a write that landed before the rename is read by it).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { KeyedMutex } from './keyed-mutex';
@@ -85,15 +85,15 @@ export class PartitionHashes {
   }
 
   /**
-   * The open may create the file, so it runs off the event loop (creating directory entries
-   * waits for the journal under fsync load); the few bytes written, the stats and the close are
-   * synchronous.
+   * The file usually exists (a write since the last consolidation created it): opening it then is
+   * synchronous, cheaper than a thread-pool round trip. Creating it runs off the event loop (see
+   * durable-fs.ts). The few bytes written, the stats and the close are synchronous.
    */
   private async appendMarks(suffixes: readonly string[]): Promise<void> {
     const file = path.join(this.dir, HASHES_INVALID_FILE);
     const text = suffixes.map((s) => `${s}\n`).join('');
     for (let attempt = 0; attempt < 5; attempt++) {
-      const fd = await openFd(file, 'a');
+      const fd = openExisting(file) ?? (await openFd(file, 'a'));
       let written: number;
       try {
         writeSync(fd, text);
@@ -194,6 +194,16 @@ export class PartitionHashes {
       }
     }
     return [...out];
+  }
+}
+
+/** Opens `file` for appending when it exists; undefined when it does not. */
+function openExisting(file: string): number | undefined {
+  try {
+    return openSync(file, constants.O_WRONLY | constants.O_APPEND);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
 }
 

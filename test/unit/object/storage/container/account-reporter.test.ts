@@ -95,4 +95,60 @@ describe('container → account reports', () => {
     const reporter = new AccountReporter({ devicesRoot: dir, secret: { prefix: 'p', suffix: 's' }, record: async () => ({ ...record(1), accountTarget: undefined }), send: async () => true, queue: async () => 'x' });
     expect(await reporter.report(ref)).toBe('none');
   });
+
+  test('row changes are paced: a burst at once, then at least minIntervalMs apart; the last carries the final counts; report() is not delayed', async () => {
+    let count = 0;
+    const sentAt: number[] = [];
+    const counts: string[] = [];
+    const reporter = new AccountReporter({
+      devicesRoot: dir,
+      secret: { prefix: 'p', suffix: 's' },
+      record: async () => record(count),
+      send: async (u) => {
+        sentAt.push(Date.now());
+        counts.push(u.headers['X-Object-Count']);
+        return true;
+      },
+      queue: () => Promise.reject(new Error('not expected')),
+      minIntervalMs: 100,
+      burst: 3,
+    });
+    const start = Date.now();
+    while (Date.now() - start < 350) {
+      count++;
+      reporter.changed(ref);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const final = String(count);
+    await until(() => counts[counts.length - 1] === final);
+    // ~70 changes in 350 ms: the burst of 3 at once (each change while none is in flight), then
+    // at most one per 100 ms.
+    expect(sentAt.length).toBeGreaterThanOrEqual(5);
+    expect(sentAt.length).toBeLessThanOrEqual(9);
+    expect(sentAt[2] - sentAt[0]).toBeLessThan(90);
+    // After the burst, one per 100 ms on average (a timer that fired late leaves its successor
+    // less to wait: the bucket limits the rate, not each gap).
+    const paced = sentAt.length - 4;
+    expect(sentAt[sentAt.length - 1] - sentAt[3]).toBeGreaterThanOrEqual(paced * 100 - 30);
+    // An explicit report (container PUT/DELETE) goes out at once, whatever the pace.
+    count++;
+    const t = Date.now();
+    expect(await reporter.report(ref)).toBe('sent');
+    expect(Date.now() - t).toBeLessThan(90);
+    expect(counts[counts.length - 1]).toBe(String(count));
+    // close() (server stop) sends the paced report at once, so the account hears of every change
+    // made before the stop; changes after it send nothing (no timer left behind).
+    const n = sentAt.length;
+    count++;
+    reporter.changed(ref);
+    expect(sentAt).toHaveLength(n);
+    const closing = Date.now();
+    await reporter.close();
+    expect(Date.now() - closing).toBeLessThan(90);
+    expect(sentAt).toHaveLength(n + 1);
+    expect(counts[counts.length - 1]).toBe(String(count));
+    reporter.changed(ref);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(sentAt).toHaveLength(n + 1);
+  });
 });
