@@ -18,6 +18,7 @@ import { decodeRingFile, ringFilePath, Ring } from '../../services/object/ring';
 import { readProcMemory } from './proc';
 import { diskCeilingText, probeDisk } from './disk-probe';
 import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { cpuPerOpText, cpuSnapshot } from './object-cpu';
 import { summarize, MIB } from './stats';
 import { startObjectBenchCluster, type ObjectBenchCluster } from './object-cluster-process';
@@ -39,7 +40,7 @@ interface Options {
    * what a running cluster pays. 0 measures from a cold start.
    */
   warmup: number;
-  /** 1 (default): first measure what the disk itself does with fsync (disk-probe.ts). */
+  /** 1 (default): at the end, measure what the disk itself does with fsync (disk-probe.ts). */
   diskProbe: number;
 }
 
@@ -169,15 +170,17 @@ function rate(n: number, ms: number): string {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  // Before the cluster starts, so nothing else competes for the disk.
-  const disk = o.diskProbe && o.fsync ? await probeDisk(tmpdir()) : undefined;
+  // Deleting many files (an earlier run's cluster, a helper's scratch data) leaves ext4 work
+  // behind that slows the next file creations for seconds (measured: inode allocation scanning
+  // past recently freed inodes, ~15% of a storage server's CPU right after a cleanup). Settle
+  // it first, so the PUT phase measures the object store and not the previous run's cleanup.
+  await settleDisk();
   const cluster = await startObjectBenchCluster({ servers: o.servers, replicas: 3, partPower: 10, fsync: o.fsync !== 0 });
   const out = (s: string): void => void process.stdout.write(s + '\n');
   try {
     const { token, account } = await login(cluster);
     const swift = new SwiftClient(cluster.proxyUrl, token, account, Math.max(o.smallConcurrency, o.largeConcurrency));
     out(`cluster: ${o.servers} storage servers, 3 replicas, fsync ${o.fsync !== 0 ? 'on' : 'OFF'}, proxy ${cluster.proxyUrl}, account ${account}`);
-    if (disk) diskCeilingText(disk, 3).forEach(out);
     expect(await swift.call('PUT', '/bench'), [201, 202], 'PUT container');
 
     const pids: Record<string, number> = { proxy: cluster.proxy.pid };
@@ -304,7 +307,17 @@ async function main(): Promise<void> {
   } finally {
     await cluster.stop();
   }
+  // After the cluster is gone, so nothing else competes for the disk (and its files' removal
+  // cannot slow a phase above).
+  if (o.diskProbe && o.fsync) diskCeilingText(await probeDisk(tmpdir()), 3).forEach(out);
 }
+
+async function settleDisk(): Promise<void> {
+  await new Promise<void>((resolve) => execFile('sync', () => resolve()));
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+}
+
+const SETTLE_MS = 5000;
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench:object failed: ${(err as Error)?.stack ?? String(err)}\n`);
