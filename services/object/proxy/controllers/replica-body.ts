@@ -26,6 +26,8 @@ export interface ReplicaBodyEvents {
   onReplicaFailed(res: BackendResponse, sent: number, error: Error): void;
 }
 
+const BUFFER_BYTES = 256 * 1024;
+
 export class ReplicaBody extends Readable {
   private current: BackendResponse | undefined;
   private sent = 0;
@@ -41,7 +43,9 @@ export class ReplicaBody extends Readable {
     private readonly next: Continuation,
     private readonly events: ReplicaBodyEvents,
   ) {
-    super();
+    // A storage server sends 256 KiB chunks that arrive as 64 KiB reads: with the default 16 KiB
+    // buffer every chunk would pause and resume the replica's socket (a syscall pair each).
+    super({ highWaterMark: BUFFER_BYTES });
     this.follow(first);
   }
 
