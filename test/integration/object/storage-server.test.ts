@@ -9,6 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { hashPath } from '../../../services/object/common/hash-path';
 import { startStorage, waitFor, type StorageHandle } from './storage-harness';
 
@@ -297,5 +298,57 @@ describe('storage server over HTTP', () => {
     expect(r.status).toBe(201);
     expect((await s.request({ method: 'GET', path: obj('per-device', 'sdb') })).body.toString()).toBe('b');
     expect((await s.request({ method: 'GET', path: obj('per-device', 'sda') })).status).toBe(404);
+  });
+
+  describe('the proxy\'s digest in trailers (X-Backend-Digest-Trailer: crc32)', () => {
+    /** A chunked PUT whose MD5 and CRC-32 follow the body as trailers (as the proxy sends large bodies). */
+    function putWithTrailers(name: string, body: Buffer, trailers: Record<string, string> | undefined, length = body.length): Promise<number> {
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: s.port,
+            method: 'PUT',
+            path: obj(name),
+            headers: { 'X-Timestamp': ts(), 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked', 'X-Backend-Digest-Trailer': 'crc32', 'X-Backend-Obj-Content-Length': length },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.write(body.subarray(0, 1000));
+        req.write(body.subarray(1000));
+        if (trailers) req.addTrailers(trailers);
+        req.end();
+      });
+    }
+    const body = randomBytes(300_000);
+    const crc = crc32(body).toString(16);
+
+    test('a body whose CRC-32 matches is stored under the sender\'s MD5, which is the real one', async () => {
+      expect(await putWithTrailers('trailer-ok', body, { 'X-Backend-Obj-Etag': md5(body), 'X-Backend-Obj-Crc32': crc })).toBe(201);
+      const g = await s.request({ method: 'GET', path: obj('trailer-ok') });
+      expect(g.status).toBe(200);
+      expect(g.headers.etag).toBe(`"${md5(body)}"`);
+      expect(md5(g.body)).toBe(md5(body));
+    });
+
+    test.each([
+      ['a CRC-32 that does not match the bytes', () => ({ 'X-Backend-Obj-Etag': md5(body), 'X-Backend-Obj-Crc32': (crc32(body) ^ 1).toString(16) })],
+      ['no trailers at all', () => undefined],
+      ['a malformed MD5', () => ({ 'X-Backend-Obj-Etag': 'nope', 'X-Backend-Obj-Crc32': crc })],
+    ])('%s: refused (422) and nothing stored', async (_what, trailers) => {
+      const name = `trailer-bad-${Math.random().toString(16).slice(2)}`;
+      expect(await putWithTrailers(name, body, trailers())).toBe(422);
+      expect(ls(hashDir(name))).toEqual([]);
+      expect((await s.request({ method: 'GET', path: obj(name) })).status).toBe(404);
+    });
+
+    test('a body shorter than X-Backend-Obj-Content-Length is refused and nothing stored', async () => {
+      expect(await putWithTrailers('trailer-short', body, { 'X-Backend-Obj-Etag': md5(body), 'X-Backend-Obj-Crc32': crc }, body.length + 1)).toBeGreaterThanOrEqual(400);
+      expect(ls(hashDir('trailer-short'))).toEqual([]);
+    });
   });
 });

@@ -300,9 +300,15 @@ export class BackendUpload {
     if (this.failure) throw this.failure;
   }
 
-  /** Ends the body; resolves with the server's answer (its status says whether it committed). */
-  finish(): Promise<BackendReply> {
-    if (!this.failure) this.cr.end();
+  /**
+   * Ends the body (with trailers, for a chunked body); resolves with the server's answer (its
+   * status says whether it committed).
+   */
+  finish(trailers?: Record<string, string>): Promise<BackendReply> {
+    if (!this.failure) {
+      if (trailers) this.cr.addTrailers(trailers);
+      this.cr.end();
+    }
     return this.response;
   }
 

@@ -17,6 +17,7 @@
  *     listing shows the object before the client hears of it); 503 without a quorum.
  */
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { formatHttpDate } from '../../common/http-date';
@@ -32,6 +33,9 @@ import { asBackendError, type BackendReply, type BackendRequest, type BackendUpl
 import { containerPlan, containerUpdateHeaders, lookupContainer } from './object-container';
 import { backendWriteHeaders, planPut } from './object-rules';
 import type { ObjectNames } from './object-names';
+
+/** Bodies from this size on send their digest in trailers (smaller ones: not worth chunking). */
+export const DIGEST_TRAILER_BYTES = 1024 * 1024;
 
 /** How long to wait for the other replicas once a quorum committed (Swift's post_quorum_timeout). */
 export const POST_QUORUM_MS = 500;
@@ -60,8 +64,15 @@ export async function putObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
   const cPlan = containerPlan(ctx, names.account, names.container);
   const headers: Record<string, string | number> = backendWriteHeaders(req.headers, { timestamp: timestamp.internal, contentType: plan.contentType, deleteAt: plan.deleteAt });
   if (plan.etag) headers['etag'] = plan.etag;
-  if (plan.framing.kind === 'length') headers['content-length'] = plan.framing.length;
+  // Large and chunked bodies: the replicas check a CRC-32 against the MD5 and CRC-32 this proxy
+  // sends after the body (trailers), instead of each hashing MD5 again (3 of the 4 MD5 passes).
+  const digestTrailer = plan.framing.kind === 'chunked' || plan.framing.length >= DIGEST_TRAILER_BYTES;
+  if (plan.framing.kind === 'length' && !digestTrailer) headers['content-length'] = plan.framing.length;
   else headers['transfer-encoding'] = 'chunked';
+  if (digestTrailer) {
+    headers['x-backend-digest-trailer'] = 'crc32';
+    if (plan.framing.kind === 'length') headers['x-backend-obj-content-length'] = plan.framing.length;
+  }
   const build = (node: RingDevice, index: number): BackendRequest => ({
     node,
     partition: objPlan.partition,
@@ -87,6 +98,7 @@ export async function putObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
 
   const body = req.body ?? Readable.from([]);
   const md5 = createHash('md5');
+  let crc = 0;
   let received = 0;
   try {
     // Leaving the loop early (413, lost quorum) must not destroy the client's connection before it is answered.
@@ -99,6 +111,7 @@ export async function putObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
         return textResponse(413, 'Your request is too large.', { Connection: 'close' });
       }
       md5.update(buf);
+      if (digestTrailer) crc = crc32(buf, crc);
       await Promise.all(uploads.map((u) => (u.failure ? undefined : u.write(buf).catch(() => undefined))));
       if (uploads.filter((u) => !u.failure).length < quorum) {
         abortAll();
@@ -122,7 +135,8 @@ export async function putObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
   }
 
   const live = uploads.filter((u) => !u.failure);
-  const verdicts = await finishUploads(live, quorum);
+  const trailers = digestTrailer ? { 'X-Backend-Obj-Etag': etag, 'X-Backend-Obj-Crc32': crc.toString(16) } : undefined;
+  const verdicts = await finishUploads(live, quorum, trailers);
   const statuses = [...verdicts, ...new Array<number>(objPlan.replicas - verdicts.length).fill(0)];
   const committed = verdicts.filter((s) => s === 201).length;
   if (committed >= quorum) {
@@ -177,7 +191,7 @@ async function openUploads(ctx: ProxyContext, plan: NodePlan, build: (node: Ring
  * Ends every upload and collects the statuses (0 = no answer). Returns once all answered, or
  * POST_QUORUM_MS after a quorum committed (the stragglers finish on their own).
  */
-function finishUploads(uploads: BackendUpload[], quorum: number): Promise<number[]> {
+function finishUploads(uploads: BackendUpload[], quorum: number, trailers?: Record<string, string>): Promise<number[]> {
   return new Promise((resolve) => {
     const statuses: number[] = [];
     let committed = 0;
@@ -189,7 +203,7 @@ function finishUploads(uploads: BackendUpload[], quorum: number): Promise<number
     };
     if (uploads.length === 0) return finish();
     for (const u of uploads) {
-      u.finish().then(
+      u.finish(trailers).then(
         (reply) => {
           statuses.push(reply.status);
           if (reply.status === 201 && ++committed === quorum && statuses.length < uploads.length) setTimeout(finish, POST_QUORUM_MS).unref();

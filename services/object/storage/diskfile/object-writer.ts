@@ -7,6 +7,7 @@
  * mismatch, older timestamp) removes the temp files, so a failed upload leaves no trace.
  */
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { closeSync, unlinkSync, writev as writevCb, writevSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { HeaderBag } from '../../common/object-headers';
@@ -33,13 +34,24 @@ export interface CommitRequest {
   expectedLength?: number;
   /** The MD5 the client announced (ETag header), lower-case hex, when it did. */
   expectedEtag?: string;
+  /** Required after trustSenderDigest(). */
+  senderDigest?: SenderDigest;
 }
 
 /** Moves committed temp files into the hash directory (DiskFile does it under its lock). */
 export type Installer = (tmpData: string, tmpMeta: string) => Promise<void>;
 
+/** The body's digest as its sender computed it (see ObjectWriter.trustSenderDigest). */
+export interface SenderDigest {
+  /** MD5 of the body, lower-case hex: becomes the object's ETag. */
+  etag: string;
+  /** CRC-32 of the same bytes, checked here against what arrived. */
+  crc32: number;
+}
+
 export class ObjectWriter {
-  private readonly md5 = createHash('md5');
+  private md5: ReturnType<typeof createHash> | undefined = createHash('md5');
+  private crc = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private size = 0;
@@ -56,6 +68,18 @@ export class ObjectWriter {
     private readonly install: Installer,
   ) {}
 
+  /**
+   * The sender (the proxy, which hashes the body once anyway) sends the MD5 and a CRC-32 after
+   * the body: this writer then computes only the CRC-32 (about four times cheaper than MD5), and
+   * commit() needs the sender's digest, refusing the body if the CRC-32 differs. The stored ETag
+   * is then the sender's MD5 of bytes proven equal (CRC-32) to the ones on disk; the auditor
+   * still re-reads full MD5s. Call before the first write.
+   */
+  trustSenderDigest(): void {
+    if (this.size > 0) throw new Error('trustSenderDigest after a write');
+    this.md5 = undefined;
+  }
+
   /** Bytes received so far. */
   get bytesWritten(): number {
     return this.size;
@@ -63,7 +87,8 @@ export class ObjectWriter {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.closed) throw new StorageError('WRITER_CLOSED', 'write after commit or abort');
-    this.md5.update(chunk);
+    if (this.md5) this.md5.update(chunk);
+    else this.crc = crc32(chunk, this.crc);
     this.size += chunk.length;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
@@ -103,7 +128,14 @@ export class ObjectWriter {
       if (req.expectedLength !== undefined && req.expectedLength !== this.size) {
         throw new StorageError('LENGTH_MISMATCH', `received ${this.size} bytes, expected ${req.expectedLength}`);
       }
-      const etag = this.md5.digest('hex');
+      let etag: string;
+      if (this.md5) etag = this.md5.digest('hex');
+      else {
+        const sent = req.senderDigest;
+        if (!sent || !/^[0-9a-f]{32}$/.test(sent.etag)) throw new StorageError('ETAG_MISMATCH', 'the sender promised a digest after the body and sent none');
+        if (sent.crc32 !== this.crc) throw new StorageError('ETAG_MISMATCH', `body CRC-32 ${this.crc.toString(16)} does not match the sender's ${sent.crc32.toString(16)}`);
+        etag = sent.etag;
+      }
       if (req.expectedEtag !== undefined && req.expectedEtag !== etag) {
         throw new StorageError('ETAG_MISMATCH', `body MD5 ${etag} does not match ETag ${req.expectedEtag}`);
       }

@@ -4,13 +4,17 @@
  * Checks that need no body come first (timestamp, content type, metadata limits, size, an
  * already newer version on disk), before `100 Continue` is sent, so a refused upload costs the
  * client no bytes. The body is then streamed to a temp file; only a complete body whose length
- * and MD5 match what the client announced is committed. A client that goes away mid-body leaves
- * nothing behind (499 in the log; there is nobody left to answer).
+ * and MD5 match what the client announced is committed. The proxy may send the body chunked with
+ * `X-Backend-Digest-Trailer: crc32` and `X-Backend-Obj-Content-Length`, then its MD5 and CRC-32
+ * in trailers: the server then computes only the CRC-32 (object-writer.ts trustSenderDigest).
+ * A client that goes away mid-body leaves nothing behind (499 in the log; there is nobody left
+ * to answer).
  */
 import { metadataProblem } from '../../common/metadata-limits';
 import { storedHeadersFrom } from '../../common/object-headers';
 import { StorageError } from '../diskfile/storage-error';
-import type { ObjectWriter } from '../diskfile/object-writer';
+import type { ObjectWriter, SenderDigest } from '../diskfile/object-writer';
+import type { IncomingMessage } from 'node:http';
 import { containerTargetFrom } from './container-update';
 import { currentExpiry, requestDeleteAt } from './delete-at';
 import type { HandlerContext, ObjectHandler } from './handler-context';
@@ -26,7 +30,9 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
   const stored = storedHeadersFrom(req.headers);
   const metaProblem = metadataProblem(stored.replaceable);
   if (metaProblem) throw new HttpError(400, metaProblem);
-  const expectedLength = contentLength(req);
+  const digestTrailer = singleHeader(req, 'x-backend-digest-trailer') === 'crc32';
+  // A body whose digest follows it in trailers is chunked; its length comes in a header.
+  const expectedLength = contentLength(req) ?? backendObjectLength(req);
   if (expectedLength === undefined && !isChunked(req)) throw new HttpError(411, 'Content-Length or chunked transfer encoding required');
   if (expectedLength !== undefined && expectedLength > ctx.maxObjectSize) throw new HttpError(413, `object larger than ${ctx.maxObjectSize} bytes`);
   const target = containerTargetFrom(req);
@@ -46,6 +52,7 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
   if (deleteAt !== undefined) await ctx.expiring.add(ref.device, file.hash, { account: ref.account, container: ref.container, object: ref.object, partition: ref.partition, deleteAt });
 
   const writer = await file.create(timestamp);
+  if (digestTrailer) writer.trustSenderDigest();
   let meta;
   try {
     await receiveBody(ctx, writer);
@@ -54,6 +61,7 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
       headers: { ...stored.replaceable, ...stored.sys },
       expectedLength,
       expectedEtag: announcedEtag(req),
+      senderDigest: digestTrailer ? senderDigest(req) : undefined,
     });
   } catch (err) {
     await writer.abort();
@@ -89,4 +97,20 @@ async function receiveBody(ctx: HandlerContext, writer: ObjectWriter): Promise<v
   }
   // An aborted request may end the stream without an error; `complete` tells the difference.
   if (!req.complete) throw new HttpError(CLIENT_DISCONNECT, 'client disconnected mid-body');
+}
+
+/** X-Backend-Obj-Content-Length: the length of a chunked body the proxy knows. */
+function backendObjectLength(req: IncomingMessage): number | undefined {
+  const raw = singleHeader(req, 'x-backend-obj-content-length');
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(raw.trim())) throw new HttpError(400, 'Invalid X-Backend-Obj-Content-Length');
+  return Number(raw.trim());
+}
+
+/** The proxy's digest of the body, from the trailers (read once the body ended). */
+function senderDigest(req: IncomingMessage): SenderDigest | undefined {
+  const etag = req.trailers['x-backend-obj-etag']?.trim().toLowerCase();
+  const crc = req.trailers['x-backend-obj-crc32']?.trim();
+  if (etag === undefined || crc === undefined || !/^[0-9a-f]{1,8}$/i.test(crc)) return undefined;
+  return { etag, crc32: parseInt(crc, 16) };
 }
