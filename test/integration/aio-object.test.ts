@@ -6,29 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { freePortRun } from '../../tools/bench/free-ports';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 const AIO_MAIN = path.join(__dirname, '..', '..', 'tools', 'aio', 'main.js');
 const ADMIN_PASSWORD = 'aio-test-password';
-
-/** A free run of `n` consecutive loopback ports (checked by binding; racy but bounded). */
-async function freePorts(n: number): Promise<number> {
-  const canBind = (port: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 20_000);
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = await canBind(base + i);
-    if (ok) return base;
-  }
-  throw new Error('no free run of ports');
-}
 
 function call(port: number, method: string, p: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
@@ -58,7 +41,7 @@ describe('all-in-one start with the object store', () => {
 
   it('starts identity, network and the object cluster, serves a Swift round trip, stops cleanly', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'weft-aio-it-'));
-    const base = await freePorts(7);
+    const base = await freePortRun(7, 30_000);
     const proxyPort = base + 2;
     aio = spawn(process.execPath, [AIO_MAIN], {
       stdio: ['ignore', 'pipe', 'pipe'],

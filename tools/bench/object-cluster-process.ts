@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { prepareObjectCluster } from '../aio/object-cluster';
+import { freePortRun } from './free-ports';
 import { REPO_ROOT } from './controller-process';
 import { startIdentityProcess, type IdentityProcess } from './identity-process';
 
@@ -41,23 +41,6 @@ export interface ObjectBenchClusterOptions {
   replicas: number;
   partPower: number;
   fsync: boolean;
-}
-
-/** A free run of `n` consecutive TCP ports on loopback (checked by binding each; racy but fine for a bench). */
-async function freePortRun(n: number): Promise<number> {
-  const canBind = (port: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = await canBind(base + i);
-    if (ok) return base;
-  }
-  throw new Error('no free run of ports found');
 }
 
 function spawnReady(name: string, script: string, args: string[], timeoutMs = 30_000): Promise<BenchProcess> {

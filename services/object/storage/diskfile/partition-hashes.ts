@@ -26,6 +26,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { listDir } from '../../common/list-dir';
 import type { KeyedMutex } from './keyed-mutex';
 import { classifyFiles } from './ondisk-files';
 import { HASHES_FILE, HASHES_INVALID_FILE } from './layout';
@@ -215,26 +216,10 @@ function sortedKeys(h: SuffixHashes): SuffixHashes {
 
 /** MD5 of the live files under a suffix directory, or undefined when it holds none. */
 export async function hashSuffixDir(suffixDir: string): Promise<string | undefined> {
-  let hashDirs: string[];
-  try {
-    hashDirs = await readdir(suffixDir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
   const md5 = createHash('md5');
   let hashedAny = false;
-  for (const h of hashDirs.sort()) {
-    let files: string[];
-    try {
-      files = await readdir(path.join(suffixDir, h));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      throw err;
-    }
-    for (const f of classifyFiles(files).live) {
+  for (const h of await listDir(suffixDir, { sorted: true })) {
+    for (const f of classifyFiles(await listDir(path.join(suffixDir, h))).live) {
       md5.update(`${h}/${f}\n`);
       hashedAny = true;
     }

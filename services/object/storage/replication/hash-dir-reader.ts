@@ -3,7 +3,8 @@
  * through this, and pipes it to a peer). Files are opened before anything is sent, so a writer
  * that replaces them meanwhile cannot cut a transfer short: the open handles keep the bytes.
  */
-import { open, readdir, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
+import { listDir } from '../../common/list-dir';
 import * as path from 'node:path';
 import { classifyFiles } from '../diskfile/ondisk-files';
 import type { FrameFile } from './sync-frame';
@@ -21,15 +22,8 @@ const ATTEMPTS = 5;
 /** The live files, opened; undefined when there is nothing worth sending. */
 export async function openHashDir(dir: string): Promise<OpenHashDir | undefined> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      throw err;
-    }
-    const state = classifyFiles(names);
+    // A missing directory lists as empty: no winner, nothing to send.
+    const state = classifyFiles(await listDir(dir));
     if (!state.winner || (state.winner.kind === 'data' && !state.dataMeta)) return undefined;
     const handles = new Map<string, FileHandle>();
     const close = async (): Promise<void> => {
