@@ -80,6 +80,7 @@ export async function getObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
   const body = new ReplicaBody(res, length, () => continuation(ctx, remaining, length, etag, build), {
     onReplicaFailed: (failed, sent, error) =>
       ctx.logger.warn('object replica failed mid-body; resuming on the next', { txId: req.transId, node: `${failed.node.ip}:${failed.node.port}/${failed.node.device}`, sent, error: error.message }),
+    onGaveUp: (sent, error) => ctx.logger.warn('object body failed mid-stream; the client gets a short body', { txId: req.transId, sent, error: error.message }),
   });
   return { status: 200, headers, body };
 }

@@ -24,6 +24,8 @@ export type Continuation = () => Promise<BackendResponse | undefined>;
 export interface ReplicaBodyEvents {
   /** A replica failed after `sent` bytes; the body continues on the next one if there is one. */
   onReplicaFailed(res: BackendResponse, sent: number, error: Error): void;
+  /** The body cannot be completed (no replica left, or bytes that differ at the seam). */
+  onGaveUp?(sent: number, error: Error): void;
 }
 
 const BUFFER_BYTES = 256 * 1024;
@@ -54,6 +56,7 @@ export class ReplicaBody extends Readable {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (err) this.events.onGaveUp?.(this.sent, err);
     this.stopFollowing();
     cb(err);
   }

@@ -98,7 +98,8 @@ describe('ReplicaBody: a whole-object body that continues on another replica', (
   test('bytes already sent that differ from the verified replica\'s: the body fails and never completes', async () => {
     const first = replica(1);
     const second = replica(2);
-    const body = new ReplicaBody(first.res, object.length, async () => second.res, { onReplicaFailed: () => undefined });
+    const gaveUp: string[] = [];
+    const body = new ReplicaBody(first.res, object.length, async () => second.res, { onReplicaFailed: () => undefined, onGaveUp: (_sent, e) => gaveUp.push(e.message) });
     const done = collect(body);
     const rotten = Buffer.from(object.subarray(0, 12));
     rotten[3] ^= 0xff;
@@ -109,6 +110,7 @@ describe('ReplicaBody: a whole-object body that continues on another replica', (
     expect(out.error?.message).toMatch(/different bytes/);
     expect(out.bytes.length).toBeLessThan(object.length);
     expect(second.aborted).toBe(true);
+    expect(gaveUp).toHaveLength(1);
   });
 
   test('no replica left: the body fails with the first failure', async () => {
