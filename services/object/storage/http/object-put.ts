@@ -32,7 +32,7 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
   if (metaProblem) throw new HttpError(400, metaProblem);
   const digestTrailer = singleHeader(req, 'x-backend-digest-trailer') === 'crc32';
   // A body whose digest follows it in trailers is chunked; its length comes in a header.
-  const expectedLength = contentLength(req) ?? backendObjectLength(req);
+  const expectedLength = contentLength(req) ?? contentLength(req, 'X-Backend-Obj-Content-Length');
   if (expectedLength === undefined && !isChunked(req)) throw new HttpError(411, 'Content-Length or chunked transfer encoding required');
   if (expectedLength !== undefined && expectedLength > ctx.maxObjectSize) throw new HttpError(413, `object larger than ${ctx.maxObjectSize} bytes`);
   const target = containerTargetFrom(req);
@@ -97,14 +97,6 @@ async function receiveBody(ctx: HandlerContext, writer: ObjectWriter): Promise<v
   }
   // An aborted request may end the stream without an error; `complete` tells the difference.
   if (!req.complete) throw new HttpError(CLIENT_DISCONNECT, 'client disconnected mid-body');
-}
-
-/** X-Backend-Obj-Content-Length: the length of a chunked body the proxy knows. */
-function backendObjectLength(req: IncomingMessage): number | undefined {
-  const raw = singleHeader(req, 'x-backend-obj-content-length');
-  if (raw === undefined) return undefined;
-  if (!/^\d{1,16}$/.test(raw.trim())) throw new HttpError(400, 'Invalid X-Backend-Obj-Content-Length');
-  return Number(raw.trim());
 }
 
 /** The proxy's digest of the body, from the trailers (read once the body ended). */

@@ -18,10 +18,11 @@ export function requireTimestamp(req: IncomingMessage): Timestamp {
 }
 
 /** Content-Length, or undefined when the body is chunked. */
-export function contentLength(req: IncomingMessage): number | undefined {
-  const raw = singleHeader(req, 'content-length');
+/** A length header (Content-Length, or the proxy's X-Backend-Obj-Content-Length), or undefined. */
+export function contentLength(req: IncomingMessage, header = 'Content-Length'): number | undefined {
+  const raw = singleHeader(req, header.toLowerCase());
   if (raw === undefined) return undefined;
-  if (!/^\d{1,16}$/.test(raw.trim())) throw new HttpError(400, 'Invalid Content-Length');
+  if (!/^\d{1,16}$/.test(raw.trim())) throw new HttpError(400, `Invalid ${header}`);
   return Number(raw.trim());
 }
 
