@@ -19,6 +19,8 @@ import { readProcMemory } from './proc';
 import { diskCeilingText, probeDisk } from './disk-probe';
 import { tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
+import { crc32 } from 'node:zlib';
+import { LeanGetPool, patternCrc } from './lean-get';
 import { cpuPerOpText, cpuSnapshot } from './object-cpu';
 import { summarize, MIB } from './stats';
 import { startObjectBenchCluster, type ObjectBenchCluster } from './object-cluster-process';
@@ -72,7 +74,6 @@ interface Reply {
   status: number;
   headers: IncomingMessage['headers'];
   bytes: number;
-  md5?: string;
 }
 
 class SwiftClient {
@@ -86,19 +87,15 @@ class SwiftClient {
     this.agent = new Agent({ keepAlive: true, maxSockets: sockets });
   }
 
-  call(method: string, path: string, body?: Buffer | Readable, headers: Record<string, string | number> = {}, hashBody = false): Promise<Reply> {
+  call(method: string, path: string, body?: Buffer | Readable, headers: Record<string, string | number> = {}): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const url = new URL(`${this.base}/v1/${this.account}${path}`);
       const h: Record<string, string | number> = { 'X-Auth-Token': this.token, ...headers };
       if (Buffer.isBuffer(body)) h['Content-Length'] = body.length;
       const req = request(url, { method, agent: this.agent, headers: h }, (res) => {
         let bytes = 0;
-        const hash = hashBody ? createHash('md5') : undefined;
-        res.on('data', (d: Buffer) => {
-          bytes += d.length;
-          hash?.update(d);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes, md5: hash?.digest('hex') }));
+        res.on('data', (d: Buffer) => (bytes += d.length));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes }));
         res.on('error', reject);
       });
       req.on('error', reject);
@@ -196,14 +193,18 @@ async function main(): Promise<void> {
     const ps = summarize(put.latencies);
     out(`PUT 4 KiB, C=${o.smallConcurrency}: ${rate(put.ops, put.ms)} ops/s (${put.ops} in ${(put.ms / 1000).toFixed(1)} s; p50 ${ps.p50Ms.toFixed(1)} ms, p99 ${ps.p99Ms.toFixed(1)} ms)   target >= 500`);
     cpu(c0, put.ops);
-    if (warm) await pool(o.smallConcurrency, o.warmup * 1000, 1_000_000, async (i) => expect(await swift.call('GET', `/bench/warm-${i % warm.ops}`, undefined, {}, true), [200], 'GET 4 KiB'));
-    c0 = cpuSnapshot(pids);
+    const proxyUrl = new URL(cluster.proxyUrl);
+    const reader = new LeanGetPool(proxyUrl.hostname, Number(proxyUrl.port));
+    const readChecked = async (name: string, md5: string, crc: number, what: string): Promise<void> => {
+      const r = await reader.get(`/v1/${account}/bench/${name}`, { 'X-Auth-Token': token });
+      if (r.status !== 200) throw new Error(`${what}: HTTP ${r.status}`);
+      if (r.crc !== crc || r.headers.get('etag')?.replace(/"/g, '') !== md5) throw new Error(`${what}: wrong bytes`);
+    };
     const smallMd5 = createHash('md5').update(small).digest('hex');
-    const get = await pool(o.smallConcurrency, o.seconds * 1000, 1_000_000, async (i) => {
-      const r = await swift.call('GET', `/bench/small-${i % put.ops}`, undefined, {}, true);
-      expect(r, [200], 'GET 4 KiB');
-      if (r.md5 !== smallMd5) throw new Error('GET 4 KiB: wrong bytes');
-    });
+    const smallCrc = crc32(small);
+    if (warm) await pool(o.smallConcurrency, o.warmup * 1000, 1_000_000, (i) => readChecked(`warm-${i % warm.ops}`, smallMd5, smallCrc, 'GET 4 KiB'));
+    c0 = cpuSnapshot(pids);
+    const get = await pool(o.smallConcurrency, o.seconds * 1000, 1_000_000, (i) => readChecked(`small-${i % put.ops}`, smallMd5, smallCrc, 'GET 4 KiB'));
     const gs = summarize(get.latencies);
     out(`GET 4 KiB, C=${o.smallConcurrency}: ${rate(get.ops, get.ms)} ops/s (${get.ops} in ${(get.ms / 1000).toFixed(1)} s; p50 ${gs.p50Ms.toFixed(1)} ms, p99 ${gs.p99Ms.toFixed(1)} ms)   target >= 1,600`);
     cpu(c0, get.ops);
@@ -213,9 +214,10 @@ async function main(): Promise<void> {
     const block = randomBytes(MIB);
     const large = 64 * MIB;
     const largeMd5 = patternMd5(large, block);
+    const largeCrc = patternCrc(large, block);
     if (o.warmup > 0 && o.largeObjects > 0) {
       expect(await swift.call('PUT', '/bench/large-warm', patternStream(large, block), { 'Content-Length': large }), [201], 'PUT 64 MiB');
-      expect(await swift.call('GET', '/bench/large-warm', undefined, {}, true), [200], 'GET 64 MiB');
+      await readChecked('large-warm', largeMd5, largeCrc, 'GET 64 MiB');
     }
     c0 = cpuSnapshot(pids);
     const lput = await pool(o.largeConcurrency, 600_000, o.largeObjects, async (i) => {
@@ -226,11 +228,7 @@ async function main(): Promise<void> {
     out(`PUT 64 MiB, C=${o.largeConcurrency}: ${((lput.ops * large) / 1e6 / (lput.ms / 1000)).toFixed(0)} MB/s (${lput.ops} objects in ${(lput.ms / 1000).toFixed(1)} s)   target >= 200`);
     cpu(c0, lput.ops);
     c0 = cpuSnapshot(pids);
-    const lget = await pool(o.largeConcurrency, 600_000, o.largeObjects, async (i) => {
-      const r = await swift.call('GET', `/bench/large-${i}`, undefined, {}, true);
-      expect(r, [200], 'GET 64 MiB');
-      if (r.md5 !== largeMd5) throw new Error('GET 64 MiB: wrong bytes');
-    });
+    const lget = await pool(o.largeConcurrency, 600_000, o.largeObjects, (i) => readChecked(`large-${i}`, largeMd5, largeCrc, 'GET 64 MiB'));
     out(`GET 64 MiB, C=${o.largeConcurrency}: ${((lget.ops * large) / 1e6 / (lget.ms / 1000)).toFixed(0)} MB/s (${lget.ops} objects in ${(lget.ms / 1000).toFixed(1)} s)   target >= 400`);
     cpu(c0, lget.ops);
 
@@ -295,15 +293,14 @@ async function main(): Promise<void> {
       const r1 = await swift.call('PUT', '/bench/huge', patternStream(huge, block), { 'Content-Length': huge });
       expect(r1, [201], 'PUT huge');
       const t1 = performance.now();
-      const r2 = await swift.call('GET', '/bench/huge', undefined, {}, true);
-      expect(r2, [200], 'GET huge');
-      if (r2.md5 !== patternMd5(huge, block)) throw new Error('GET huge: wrong bytes');
+      await readChecked('huge', patternMd5(huge, block), patternCrc(huge, block), 'GET huge');
       clearInterval(sampler);
       out(`${o.hugeMiB} MiB object: PUT ${((huge / 1e6) / ((t1 - t0) / 1000)).toFixed(0)} MB/s, GET ${((huge / 1e6) / ((performance.now() - t1) / 1000)).toFixed(0)} MB/s; proxy RSS peak while streaming ${(peak / MIB).toFixed(0)} MiB   target < 200 MB`);
     }
 
     const hwm = (pid: number): string => `${((readProcMemory(pid)?.hwmBytes ?? NaN) / MIB).toFixed(0)} MiB`;
     out(`peak RSS (VmHWM): proxy ${hwm(cluster.proxy.pid)}; storage ${cluster.storage.map((s) => hwm(s.pid)).join(', ')}`);
+    reader.close();
   } finally {
     await cluster.stop();
   }
