@@ -18,7 +18,7 @@ import type { ProxyRequest, ProxyResponse } from '../app/types';
 import { getObject } from './object-get';
 import type { ObjectNames } from './object-names';
 import { putObject } from './object-put';
-import { copyDone, copyQuotaRefusal } from '../middleware/quota';
+import { checkCopyQuota, type CopyQuota } from '../middleware/quota';
 import { objectPathProblem, type Refusal } from './object-rules';
 
 export interface CopyPlan {
@@ -111,13 +111,15 @@ export async function copyObject(ctx: ProxyContext, req: ProxyRequest, plan: Cop
   const headers = copyPutHeaders(source.headers, req.headers, length);
   const destination: ProxyRequest & { container: string } = { ...req, method: 'PUT', ...plan.destination, headers, body };
   let answer: ProxyResponse;
+  let quota: CopyQuota | undefined;
   try {
-    answer = (await copyQuotaRefusal(ctx, destination, length)) ?? (await putObject(ctx, destination, plan.destination));
+    quota = await checkCopyQuota(ctx, destination, length);
+    answer = quota.refusal ?? (await putObject(ctx, destination, plan.destination));
   } finally {
     if (!body.readableEnded) body.destroy();
   }
   if (answer.status !== 201) return answer;
-  copyDone(ctx, destination);
+  quota.done();
   const lastModified = Object.entries(source.headers).find(([k]) => k.toLowerCase() === 'last-modified')?.[1];
   const extra: ProxyResponse['headers'] = {
     'X-Copied-From': `${encodeURIComponent(plan.source.container)}/${encodeURIComponent(plan.source.object).replace(/%2F/g, '/')}`,

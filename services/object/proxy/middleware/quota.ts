@@ -133,18 +133,25 @@ export function createQuotaMiddleware(ctx: ProxyContext): Middleware {
   return createQuotaMiddlewareWith(quotaDeps(ctx));
 }
 
+/** What a server-side copy learns from the quota check. */
+export interface CopyQuota {
+  /** Set when the copy must not happen (over quota, or not authorized). */
+  refusal?: ProxyResponse;
+  /** Call after the copy succeeded: forgets the cached usage when a quota counts it. */
+  done(): void;
+}
+
 /**
  * A server-side copy (COPY, PUT with X-Copy-From) brings bytes the middleware never sees: the
  * copy controller reads the source itself. It asks here, with the source's length, before it
- * writes the destination (`req` names the destination); afterwards copyDone() forgets the usage.
+ * writes the destination (`req` names the destination).
  */
-export async function copyQuotaRefusal(ctx: ProxyContext, req: ProxyRequest & { container: string }, length: number): Promise<ProxyResponse | undefined> {
-  const check = await checkUpload(quotaDeps(ctx), req, length);
-  return check.kind === 'refused' ? check.response : undefined;
-}
-
-export function copyDone(ctx: ProxyContext, req: ProxyRequest): void {
-  quotaDeps(ctx).forget(req);
+export async function checkCopyQuota(ctx: ProxyContext, req: ProxyRequest & { container: string }, length: number): Promise<CopyQuota> {
+  const deps = quotaDeps(ctx);
+  const check = await checkUpload(deps, req, length);
+  if (check.kind === 'refused') return { refusal: check.response, done: () => undefined };
+  // Without a quota nothing reads the usage, so there is nothing stale to forget.
+  return { done: check.kind === 'limited' ? () => deps.forget(req) : () => undefined };
 }
 
 function quotaDeps(ctx: ProxyContext): QuotaDeps {
