@@ -11,8 +11,10 @@
  *   backpressure, or abort()s it); openUpload() sends headers with `Expect: 100-continue` and
  *   only then streams the body, so a server that refuses (507, 409, 413) costs no bytes.
  */
-import { Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent, type ClientRequest, type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import type { Readable } from 'node:stream';
 import { BackendError } from './backend-error';
+import { LeanReader } from './lean-reader';
 import { storagePath } from './storage-path';
 
 export type StorageLayer = 'object' | 'container' | 'account';
@@ -40,12 +42,15 @@ export interface BackendRequest {
   transId: string;
 }
 
+/** A response body as it streams; `complete` once every byte the server framed has arrived. */
+export type BackendBody = Readable & { readonly complete: boolean };
+
 /** An answer whose body is still streaming. */
 export interface BackendResponse {
   node: NodeAddress;
   status: number;
   headers: IncomingHttpHeaders;
-  body: IncomingMessage;
+  body: BackendBody;
   /** Ends the call now (the body stream is destroyed); harmless after the end. */
   abort(): void;
 }
@@ -118,13 +123,25 @@ export function backendHeader(headers: IncomingHttpHeaders, name: string): strin
 
 export class StorageClient {
   private readonly agents = new Map<string, Agent>();
+  private readonly reader: LeanReader;
   private closed = false;
 
-  constructor(private readonly opts: StorageClientOptions) {}
+  constructor(private readonly opts: StorageClientOptions) {
+    this.reader = new LeanReader({ connTimeoutMs: opts.connTimeoutMs, nodeTimeoutMs: opts.nodeTimeoutMs, idleMs: IDLE_SOCKET_MS });
+  }
 
   /** Sends a request (small or no body) and resolves once the response headers arrived. */
   send(req: BackendRequest): Promise<BackendResponse> {
+    // Reads, the hot path, go through the lean reader (lean-reader.ts says why).
+    if (req.body === undefined && (req.method === 'GET' || req.method === 'HEAD')) return this.read(req, req.method);
     return retryStale(() => this.sendOnce(req));
+  }
+
+  private async read(req: BackendRequest, method: 'GET' | 'HEAD'): Promise<BackendResponse> {
+    if (this.closed) throw new BackendError('ABORTED', 'storage client closed');
+    const { path, headers } = this.target(req, {});
+    const r = await this.reader.read(req.node, method, path, headers);
+    return { node: req.node, status: r.status, headers: r.headers, body: r.body, abort: r.abort };
   }
 
   private sendOnce(req: BackendRequest): Promise<BackendResponse> {
@@ -196,6 +213,7 @@ export class StorageClient {
   /** Drops every pooled connection; calls after this fail. */
   close(): void {
     this.closed = true;
+    this.reader.close();
     for (const a of this.agents.values()) a.destroy();
     this.agents.clear();
   }
@@ -213,13 +231,18 @@ export class StorageClient {
     return agent;
   }
 
-  private start(req: BackendRequest, extra: Record<string, string>): ClientRequest {
-    if (this.closed) throw new BackendError('ABORTED', 'storage client closed');
+  private target(req: BackendRequest, extra: Record<string, string>): { path: string; headers: Record<string, string | number> } {
     const headers: Record<string, string | number> = { ...req.headers, ...extra, 'X-Trans-Id': req.transId };
     if (req.layer && req.layer !== 'object') headers['X-Backend-Storage-Layer'] = req.layer;
     if (req.body !== undefined) headers['Content-Length'] = Buffer.byteLength(req.body);
     const query = req.query?.toString();
     const path = storagePath({ device: req.node.device, partition: req.partition, account: req.account, container: req.container, object: req.object }) + (query ? `?${query}` : '');
+    return { path, headers };
+  }
+
+  private start(req: BackendRequest, extra: Record<string, string>): ClientRequest {
+    if (this.closed) throw new BackendError('ABORTED', 'storage client closed');
+    const { path, headers } = this.target(req, extra);
     const cr = httpRequest({ host: req.node.ip, port: req.node.port, method: req.method, path, headers, agent: this.agentFor(req.node) });
     const where = `${req.node.ip}:${req.node.port}/${req.node.device}`;
     let connected = false;
