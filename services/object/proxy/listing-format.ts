@@ -14,6 +14,10 @@
  *   and `<subdir name=".."/>`, with a newline after the root's start tag and after every entry
  *   (Swift's account_to_xml does that and its container_to_xml does not; clients parse both).
  * - Escaping as Python's ElementTree: text escapes & < >, attributes also " and CR/LF/TAB.
+ * - A row whose content type carries `swift_bytes=N` (a static large object's manifest: the SLO
+ *   middleware has the storage servers write its row so) lists `bytes` N, the SLO's size, and
+ *   its content type without the parameter (Swift's override_bytes_from_content_type). The
+ *   container's bytes used still counts the manifest's own size.
  */
 
 /** An object in a container listing, as the container servers send it. */
@@ -113,6 +117,44 @@ export function listingContentType(format: string | null | undefined, accept: st
   return undefined;
 }
 
+/** `;swift_bytes=N` in a content type, with the space Swift's parser allows before the name. */
+const SWIFT_BYTES_PARAM = /;\s*swift_bytes=([^;]*)/;
+
+/** An object entry with any `swift_bytes` applied to its bytes and removed from its content type. */
+export function withSwiftBytes(item: ObjectListingItem): ObjectListingItem {
+  const m = SWIFT_BYTES_PARAM.exec(item.content_type);
+  if (!m) return item;
+  const contentType = (item.content_type.slice(0, m.index) + item.content_type.slice(m.index + m[0].length)).trimEnd();
+  // A value that is not a size is dropped from the type but cannot be a size (Swift logs it).
+  const value = m[1].trim();
+  return { ...item, content_type: contentType, bytes: /^\d{1,16}$/.test(value) ? Number(value) : item.bytes };
+}
+
+function isObjectItem(item: ListingItem): item is ObjectListingItem {
+  return 'content_type' in item && typeof item.content_type === 'string';
+}
+
+/** Applies withSwiftBytes to every object entry of a container listing. */
+export function applySwiftBytes(items: readonly ListingItem[]): ListingItem[] {
+  return items.map((item) => (isObjectItem(item) ? withSwiftBytes(item) : item));
+}
+
+/**
+ * A container listing's JSON as the storage servers sent it, with swift_bytes applied. The
+ * common listing has no SLO rows: then the same bytes come back, not re-encoded.
+ */
+export function containerListingJson(json: Buffer): Buffer {
+  if (!json.includes('swift_bytes=')) return json;
+  let items: unknown;
+  try {
+    items = JSON.parse(json.toString('utf8'));
+  } catch {
+    return json;
+  }
+  if (!Array.isArray(items)) return json;
+  return Buffer.from(JSON.stringify(applySwiftBytes(items as ListingItem[])), 'utf8');
+}
+
 export function escapeXmlText(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -184,10 +226,11 @@ export interface ListingToRender {
 }
 
 export function renderListing(l: ListingToRender): RenderedListing {
+  const items = l.kind === 'container' ? applySwiftBytes(l.items) : l.items;
   let text: string;
-  if (l.contentType === 'application/json') text = JSON.stringify(l.items);
-  else if (l.contentType === 'text/plain') text = listingText(l.items);
-  else text = l.kind === 'container' ? containerListingXml(l.name, l.items) : accountListingXml(l.name, l.items);
+  if (l.contentType === 'application/json') text = JSON.stringify(items);
+  else if (l.contentType === 'text/plain') text = listingText(items);
+  else text = l.kind === 'container' ? containerListingXml(l.name, items) : accountListingXml(l.name, items);
   const body = Buffer.from(text, 'utf8');
   return { status: body.length === 0 ? 204 : 200, contentType: `${l.contentType}; charset=utf-8`, body };
 }

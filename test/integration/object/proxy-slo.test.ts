@@ -6,7 +6,9 @@
  * Segments uploaded as ordinary objects, a manifest PUT with ?multipart-manifest=put, then the
  * whole read back (bytes, Content-Length, quoted ETag of ETags), a Range across segment
  * boundaries, the manifest itself, bad manifests refused with nothing stored, and
- * ?multipart-manifest=delete removing segments and manifest.
+ * ?multipart-manifest=delete removing segments and manifest. Ranged entries ("range" in the
+ * manifest: only part of a segment), and container listings that show the SLO's size
+ * (swift_bytes) while the container's bytes used counts the manifest.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { startCluster, v1Path, type Cluster, type Reply } from './cluster-harness';
@@ -27,6 +29,8 @@ beforeAll(async () => {
   cluster = await startCluster({ proxyConfig: { slo: { maxManifestSegments: 10, maxManifestSize: 65536, minSegmentSize: 1000 } } });
   expect((await req('PUT', v1Path(ACCOUNT, 'segs'))).status).toBe(201);
   expect((await req('PUT', v1Path(ACCOUNT, 'c'))).status).toBe(201);
+  expect((await req('PUT', v1Path(ACCOUNT, 'ranged'))).status).toBe(201);
+  expect((await req('PUT', v1Path(ACCOUNT, 'lst'))).status).toBe(201);
   for (const [i, s] of segments.entries()) expect((await req('PUT', v1Path(ACCOUNT, 'segs', `big/${i}`), {}, s)).status).toBe(201);
 }, 90_000);
 
@@ -101,6 +105,110 @@ describe('static large objects', () => {
     expect((await req('PUT', `${v1Path(ACCOUNT, 'c', 'bad.bin')}?multipart-manifest=put`, {}, Buffer.alloc(70_000, 32))).status).toBe(413);
     expect((await req('PUT', v1Path(ACCOUNT, 'c', 'bad.bin'), { 'X-Static-Large-Object': 'True' }, '[]')).status).toBe(400);
     expect((await req('HEAD', v1Path(ACCOUNT, 'c', 'bad.bin'))).status).toBe(404);
+  });
+
+  test('ranged entries: only the selected bytes, Swift\'s ETag, the stored ranges', async () => {
+    const [s0, s1, s2] = segments;
+    const body = JSON.stringify([
+      { path: '/segs/big/0', range: '99000-' },
+      { path: '/segs/big/1', range: '-1500', etag: md5(s1), size_bytes: s1.length },
+      { path: '/segs/big/2', range: '10-1009' },
+      // The last entry may be smaller than the minimum (1000 here).
+      { path: '/segs/big/0', range: '0-0' },
+    ]);
+    const expected = Buffer.concat([s0.subarray(99_000), s1.subarray(s1.length - 1500), s2.subarray(10, 1010), s0.subarray(0, 1)]);
+    const etag = md5(`${md5(s0)}:99000-99999;${md5(s1)}:98500-99999;${md5(s2)}:10-1009;${md5(s0)}:0-0;`);
+    const put = await req('PUT', `${v1Path(ACCOUNT, 'ranged', 'r.bin')}?multipart-manifest=put`, { 'Content-Type': 'application/x-r' }, body);
+    expect(put.status).toBe(201);
+    expect(put.headers.etag).toBe(`"${etag}"`);
+
+    const get = await req('GET', v1Path(ACCOUNT, 'ranged', 'r.bin'));
+    expect(get.status).toBe(200);
+    expect(Number(get.headers['content-length'])).toBe(expected.length);
+    expect(get.headers.etag).toBe(`"${etag}"`);
+    expect(get.body.equals(expected)).toBe(true);
+    const head = await req('HEAD', v1Path(ACCOUNT, 'ranged', 'r.bin'));
+    expect(Number(head.headers['content-length'])).toBe(expected.length);
+    expect(head.headers.etag).toBe(`"${etag}"`);
+
+    // A client Range over the whole maps into the selected sub-ranges.
+    for (const [start, end] of [[990, 2510], [0, 0], [999, 1000], [expected.length - 2, expected.length - 1], [2500, 3499]]) {
+      const r = await req('GET', v1Path(ACCOUNT, 'ranged', 'r.bin'), { Range: `bytes=${start}-${end}` });
+      expect(r.status).toBe(206);
+      expect(r.headers['content-range']).toBe(`bytes ${start}-${end}/${expected.length}`);
+      expect(r.body.equals(expected.subarray(start, end + 1))).toBe(true);
+    }
+    const tail = await req('GET', v1Path(ACCOUNT, 'ranged', 'r.bin'), { Range: 'bytes=-2' });
+    expect(tail.body.equals(expected.subarray(expected.length - 2))).toBe(true);
+    const bad = await req('GET', v1Path(ACCOUNT, 'ranged', 'r.bin'), { Range: `bytes=${expected.length}-` });
+    expect(bad.status).toBe(416);
+
+    // Stored form: bytes is still the segment's size, range absolute.
+    const m = await req('GET', `${v1Path(ACCOUNT, 'ranged', 'r.bin')}?multipart-manifest=get`);
+    const stored = JSON.parse(m.body.toString()) as { name: string; bytes: number; range?: string }[];
+    expect(stored.map((e) => [e.name, e.bytes, e.range])).toEqual([
+      ['/segs/big/0', 100_000, '99000-99999'],
+      ['/segs/big/1', 100_000, '98500-99999'],
+      ['/segs/big/2', 12_345, '10-1009'],
+      ['/segs/big/0', 100_000, '0-0'],
+    ]);
+  });
+
+  test('ranged entries: malformed, unsatisfiable and too small ranges → 400, nothing stored', async () => {
+    const put = (body: unknown) => req('PUT', `${v1Path(ACCOUNT, 'ranged', 'bad.bin')}?multipart-manifest=put`, {}, JSON.stringify(body));
+    const malformed = await put([{ path: '/segs/big/0', range: 'x' }, { path: '/segs/big/1', range: '5-1' }, { path: '/segs/big/2', range: '0-1,5-6' }, { path: '/segs/big/2', range: '20000-', size_bytes: 12_345 }]);
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.toString()).toBe('Index 0: invalid range\nIndex 1: invalid range\nIndex 2: multiple ranges (only one allowed)\nIndex 3: unsatisfiable range\n');
+    // Against the segments' real sizes (learned from their HEADs).
+    const real = await put([{ path: '/segs/big/2', range: '12345-' }, { path: '/segs/big/0', range: '0-9' }, { path: '/segs/big/1' }]);
+    expect(real.status).toBe(400);
+    expect(real.body.toString()).toBe('Errors:\n/segs/big/2, Unsatisfiable Range\n/segs/big/0, Too small; each segment must be at least 1000 bytes.\n');
+    expect((await req('HEAD', v1Path(ACCOUNT, 'ranged', 'bad.bin'))).status).toBe(404);
+  });
+
+  test('listings show the SLO\'s size and plain content type; bytes used counts the manifest', async () => {
+    const put = await req('PUT', `${v1Path(ACCOUNT, 'lst', 'm.bin')}?multipart-manifest=put`, { 'Content-Type': 'application/x-big' }, manifest());
+    expect(put.status).toBe(201);
+    expect((await req('PUT', v1Path(ACCOUNT, 'lst', 'plain.txt'), { 'Content-Type': 'text/plain' }, 'abc')).status).toBe(201);
+    const manifestSize = (await req('GET', `${v1Path(ACCOUNT, 'lst', 'm.bin')}?multipart-manifest=get`)).body.length;
+
+    const xml = (await req('GET', `${v1Path(ACCOUNT, 'lst')}?format=xml`)).body.toString();
+    expect(xml).toContain(`<name>m.bin</name><hash>`);
+    expect(xml).toMatch(new RegExp(`<name>m\\.bin</name><hash>[0-9a-f]{32}</hash><bytes>${whole.length}</bytes><content_type>application/x-big</content_type>`));
+    expect(xml).toMatch(/<name>plain\.txt<\/name><hash>[0-9a-f]{32}<\/hash><bytes>3<\/bytes><content_type>text\/plain<\/content_type>/);
+    expect(xml).not.toContain('swift_bytes');
+
+    // path= listings are filtered by the proxy, then rendered (JSON included).
+    const byPath = JSON.parse((await req('GET', `${v1Path(ACCOUNT, 'lst')}?format=json&path=`)).body.toString()) as { name: string; bytes: number; content_type: string }[];
+    expect(byPath.map((o) => [o.name, o.bytes, o.content_type])).toEqual([['m.bin', whole.length, 'application/x-big'], ['plain.txt', 3, 'text/plain']]);
+
+    // The container counts what is stored: the manifest, not the segments again.
+    const headC = await req('HEAD', v1Path(ACCOUNT, 'lst'));
+    expect(Number(headC.headers['x-container-bytes-used'])).toBe(manifestSize + 3);
+    expect(Number(headC.headers['x-container-object-count'])).toBe(2);
+
+    // The object itself keeps its plain type.
+    expect((await req('HEAD', v1Path(ACCOUNT, 'lst', 'm.bin'))).headers['content-type']).toBe('application/x-big');
+  });
+
+  // FAILS until services/object/proxy/controllers/container.ts passes the replicas' JSON through
+  // containerListingJson (listing-format.ts); then make it an ordinary test.
+  test('a plain JSON listing shows the SLO\'s size and plain content type', async () => {
+    const list = JSON.parse((await req('GET', `${v1Path(ACCOUNT, 'lst')}?format=json`)).body.toString()) as { name: string; bytes: number; content_type: string }[];
+    expect(list.map((o) => [o.name, o.bytes, o.content_type])).toEqual([['m.bin', whole.length, 'application/x-big'], ['plain.txt', 3, 'text/plain']]);
+  });
+
+  test('a client cannot choose its listed size with a swift_bytes of its own', async () => {
+    expect((await req('PUT', v1Path(ACCOUNT, 'lst', 'liar.txt'), { 'Content-Type': 'text/plain;swift_bytes=999999' }, 'abcd')).status).toBe(201);
+    const xml = (await req('GET', `${v1Path(ACCOUNT, 'lst')}?format=xml&prefix=liar`)).body.toString();
+    expect(xml).toMatch(/<name>liar\.txt<\/name><hash>[0-9a-f]{32}<\/hash><bytes>4<\/bytes><content_type>text\/plain<\/content_type>/);
+    expect((await req('DELETE', v1Path(ACCOUNT, 'lst', 'liar.txt'))).status).toBe(204);
+  });
+
+  test('a plain object written over a manifest lists as itself again', async () => {
+    expect((await req('PUT', v1Path(ACCOUNT, 'lst', 'm.bin'), { 'Content-Type': 'text/x-now-plain' }, 'hello')).status).toBe(201);
+    const xml = (await req('GET', `${v1Path(ACCOUNT, 'lst')}?format=xml&prefix=m.`)).body.toString();
+    expect(xml).toMatch(/<name>m\.bin<\/name><hash>[0-9a-f]{32}<\/hash><bytes>5<\/bytes><content_type>text\/x-now-plain<\/content_type>/);
   });
 
   test('?multipart-manifest=delete removes the segments and the manifest', async () => {

@@ -15,7 +15,7 @@ import type { ProxyRequest, ProxyResponse } from '../app/types';
 import { isOwner } from '../auth/authorize';
 import { accountNameProblem, containerNameProblem, MAX_CONTAINER_NAME_LENGTH, MAX_OBJECT_NAME_LENGTH } from '../../common/names';
 import { Timestamp } from '../../common/timestamp';
-import { listingContentType, renderListing, type ListingContentType } from '../listing-format';
+import { containerListingJson, listingContentType, renderListing, type ListingContentType } from '../listing-format';
 import { ListingQueryError, parseListingQuery } from '../listing-query';
 import { createAccount } from './account-create';
 import { getAccountInfo, getContainerInfo, invalidateAccountInfo, invalidateContainerInfo, rememberContainerInfo, containerInfoFromHeaders } from './container-info';
@@ -158,7 +158,7 @@ async function listContainer(ctx: ProxyContext, req: ProxyRequest, container: st
   // JSON is what the replicas speak: pass their bytes on rather than re-encode 10,000 entries.
   const rendered =
     contentType === 'application/json' && read.json
-      ? { status: 200 as const, contentType: `${contentType}; charset=utf-8`, body: read.json }
+      ? { status: 200 as const, contentType: `${contentType}; charset=utf-8`, body: containerListingJson(read.json) }
       : renderListing({ kind: 'container', name: container, contentType, items: read.items() });
   return {
     status: rendered.status,

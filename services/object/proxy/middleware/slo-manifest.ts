@@ -3,12 +3,15 @@
  * ?multipart-manifest=put, checking it against what the segments really are, the stored form,
  * the SLO's ETag, and which byte ranges of which segments serve a Range of the whole.
  *
- * Client form: `[{"path": "/container/object", "etag": "<md5>"|null, "size_bytes": n|null}, ...]`.
+ * Client form: `[{"path": "/container/object", "etag": "<md5>"|null, "size_bytes": n|null,
+ * "range": "M-N"|"M-"|"-N"?}, ...]`. `etag` and `size_bytes` describe the segment object as a
+ * whole; `range` picks the bytes of it the SLO uses (Swift's ranged segments).
  * Stored form (what ?multipart-manifest=get returns, as in Swift):
  * `[{"name": "/container/object", "hash": "<etag>", "bytes": n, "content_type": "...",
- *   "last_modified": "...", "sub_slo": true?}, ...]`.
- * The SLO's ETag is the MD5 of its segments' ETags concatenated (a nested SLO contributes its own
- * SLO ETag); responses quote it.
+ *   "last_modified": "...", "range": "a-b"?, "sub_slo": true?}, ...]`: `bytes` stays the segment
+ * object's size and `range` is absolute ("a-b", inclusive), absent when it selects the whole.
+ * The SLO's ETag is the MD5 of what each entry contributes, in order: the segment's ETag (a nested
+ * SLO contributes its own SLO ETag), or `<etag>:<a-b>;` for a ranged entry. Responses quote it.
  */
 import { createHash } from 'node:crypto';
 
@@ -18,6 +21,15 @@ export interface SloLimits {
   minSegmentSize: number;
 }
 
+/** A byte range of the whole, inclusive. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** A segment range as a client writes it (Swift's forms), before the segment's size is known. */
+export type RangeSpec = { kind: 'bounded'; start: number; end: number } | { kind: 'from'; start: number } | { kind: 'suffix'; length: number };
+
 /** One segment as the client asked for it. */
 export interface SegmentRequest {
   index: number;
@@ -25,16 +37,54 @@ export interface SegmentRequest {
   object: string;
   etag?: string;
   sizeBytes?: number;
+  range?: RangeSpec;
 }
 
 export type ParseResult = { ok: true; segments: SegmentRequest[] } | { ok: false; status: 400 | 413; errors: string[] };
 
-const ALLOWED_KEYS = new Set(['path', 'etag', 'size_bytes']);
+const ALLOWED_KEYS = new Set(['path', 'etag', 'size_bytes', 'range']);
 
 /** `/c/o` → [c, o] (the object part may hold slashes); undefined when it does not name an object. */
 export function splitSegmentPath(path: string): [string, string] | undefined {
   const m = /^\/?([^/]+)\/(.+)$/.exec(path);
   return m ? [m[1], m[2]] : undefined;
+}
+
+const DIGITS = /^\d{1,15}$/;
+
+/**
+ * Parses one segment range: `M-N`, `M-` or `-N` (spaces around the parts allowed, as Swift's
+ * Range header parser does). 'invalid' for anything else (N < M included); 'multiple' for a
+ * comma-separated list of valid ranges, which Swift refuses for a segment.
+ */
+export function parseRangeSpec(text: string): RangeSpec | 'invalid' | 'multiple' {
+  const specs: RangeSpec[] = [];
+  for (const raw of text.split(',')) {
+    const part = raw.trim();
+    const dash = part.indexOf('-');
+    if (dash < 0) return 'invalid';
+    const a = part.slice(0, dash).trim();
+    const b = part.slice(dash + 1).trim();
+    if ((a !== '' && !DIGITS.test(a)) || (b !== '' && !DIGITS.test(b)) || (a === '' && b === '')) return 'invalid';
+    if (a === '') specs.push({ kind: 'suffix', length: Number(b) });
+    else if (b === '') specs.push({ kind: 'from', start: Number(a) });
+    else if (Number(b) < Number(a)) return 'invalid';
+    else specs.push({ kind: 'bounded', start: Number(a), end: Number(b) });
+  }
+  return specs.length === 1 ? specs[0] : 'multiple';
+}
+
+/** The absolute range a spec selects of `size` bytes; undefined when it selects nothing (unsatisfiable). */
+export function resolveRangeSpec(spec: RangeSpec, size: number): ByteRange | undefined {
+  if (size <= 0) return undefined;
+  switch (spec.kind) {
+    case 'suffix':
+      return spec.length === 0 ? undefined : { start: Math.max(0, size - spec.length), end: size - 1 };
+    case 'from':
+      return spec.start >= size ? undefined : { start: spec.start, end: size - 1 };
+    case 'bounded':
+      return spec.start >= size ? undefined : { start: spec.start, end: Math.min(spec.end, size - 1) };
+  }
 }
 
 /** Normalizes an ETag from a client or a server: unquoted, lower case. */
@@ -90,6 +140,20 @@ export function parseManifestInput(body: Buffer, limits: SloLimits): ParseResult
     const etag = normalizeEtag(rec.etag as string | null | undefined);
     if (etag) seg.etag = etag;
     if (typeof size === 'number') seg.sizeBytes = size;
+    // Like Swift, an empty or null range means the whole segment.
+    if (rec.range !== undefined && rec.range !== null && rec.range !== '') {
+      const spec = typeof rec.range === 'string' ? parseRangeSpec(rec.range) : 'invalid';
+      if (spec === 'invalid' || spec === 'multiple') {
+        errors.push(`Index ${index}: ${spec === 'invalid' ? 'invalid range' : 'multiple ranges (only one allowed)'}`);
+        return;
+      }
+      // With the size given, satisfiability is known now; a wrong size fails against the HEAD later.
+      if (seg.sizeBytes !== undefined && resolveRangeSpec(spec, seg.sizeBytes) === undefined) {
+        errors.push(`Index ${index}: unsatisfiable range`);
+        return;
+      }
+      seg.range = spec;
+    }
     segments.push(seg);
   });
   if (errors.length) return { ok: false, status: 400, errors };
@@ -108,15 +172,22 @@ export interface StoredSegment {
   bytes: number;
   content_type: string;
   last_modified: string;
+  /** `a-b`, inclusive, within the segment object (or the nested SLO); absent = all of it. */
+  range?: string;
   sub_slo?: boolean;
 }
 
 export type CheckResult = { ok: true; stored: StoredSegment[]; etag: string; size: number } | { ok: false; errors: string[] };
 
 /**
- * Checks the segments against their HEADs (existence, ETag, size, minimum size of all but the
- * last) and builds the stored manifest, the SLO ETag and the total size. `self` is the manifest's
- * own `/container/object`: a manifest may not name itself.
+ * Checks the segments against their HEADs (existence, ETag, size, range satisfiable against the
+ * real size, minimum size of all but the last) and builds the stored manifest, the SLO ETag and
+ * the total size (of the selected bytes). `self` is the manifest's own `/container/object`: a
+ * manifest may not name itself.
+ *
+ * The minimum size applies to what an entry contributes, its range when it has one (as Swift did
+ * while it had min_segment_size): a range may pick a few bytes of a big object only as the last
+ * entry or when the minimum allows it. A range selecting the whole object is dropped, as Swift does.
  */
 export function checkSegments(segments: readonly SegmentRequest[], heads: readonly SegmentHead[], limits: SloLimits, self: string): CheckResult {
   const errors: string[] = [];
@@ -135,17 +206,24 @@ export function checkSegments(segments: readonly SegmentRequest[], heads: readon
       return;
     }
     const problems: string[] = [];
+    let selected: ByteRange | undefined = { start: 0, end: head.size - 1 };
+    if (seg.range) {
+      selected = resolveRangeSpec(seg.range, head.size);
+      if (!selected) problems.push('Unsatisfiable Range');
+    }
     if (seg.etag !== undefined && seg.etag !== head.etag) problems.push('Etag Mismatch');
     if (seg.sizeBytes !== undefined && seg.sizeBytes !== head.size) problems.push('Size Mismatch');
-    if (i < segments.length - 1 && head.size < limits.minSegmentSize) problems.push(`Too small; each segment must be at least ${limits.minSegmentSize} byte${limits.minSegmentSize === 1 ? '' : 's'}.`);
-    if (problems.length) {
+    const length = selected ? selected.end - selected.start + 1 : 0;
+    if (selected && i < segments.length - 1 && length < limits.minSegmentSize) problems.push(`Too small; each segment must be at least ${limits.minSegmentSize} byte${limits.minSegmentSize === 1 ? '' : 's'}.`);
+    if (problems.length || !selected) {
       errors.push(`${path}, ${problems.join(', ')}`);
       return;
     }
-    md5.update(head.etag);
-    size += head.size;
     const entry: StoredSegment = { name: path, hash: head.etag, bytes: head.size, content_type: head.contentType, last_modified: head.lastModified };
+    if (selected.start !== 0 || selected.end !== head.size - 1) entry.range = `${selected.start}-${selected.end}`;
     if (head.subSlo) entry.sub_slo = true;
+    md5.update(entry.range === undefined ? head.etag : `${head.etag}:${entry.range};`);
+    size += length;
     stored.push(entry);
   });
   if (errors.length) return { ok: false, errors };
@@ -167,16 +245,30 @@ export function parseStoredManifest(body: Buffer): StoredSegment[] | undefined {
     const r = item as Record<string, unknown>;
     if (typeof r.name !== 'string' || typeof r.hash !== 'string' || typeof r.bytes !== 'number' || !Number.isSafeInteger(r.bytes) || r.bytes < 0) return undefined;
     const seg: StoredSegment = { name: r.name, hash: r.hash, bytes: r.bytes, content_type: typeof r.content_type === 'string' ? r.content_type : '', last_modified: typeof r.last_modified === 'string' ? r.last_modified : '' };
+    if (r.range !== undefined) {
+      const m = typeof r.range === 'string' ? /^(\d{1,15})-(\d{1,15})$/.exec(r.range) : null;
+      if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) >= r.bytes) return undefined;
+      seg.range = r.range as string;
+    }
     if (r.sub_slo === true) seg.sub_slo = true;
     out.push(seg);
   }
   return out;
 }
 
-/** A byte range of the whole, inclusive. */
-export interface ByteRange {
-  start: number;
-  end: number;
+/** The bytes of its segment an entry stands for: its range, or all of it (end -1 when empty). */
+export function entrySpan(seg: StoredSegment): ByteRange {
+  if (seg.range !== undefined) {
+    const [a, b] = seg.range.split('-');
+    return { start: Number(a), end: Number(b) };
+  }
+  return { start: 0, end: seg.bytes - 1 };
+}
+
+/** How many bytes an entry contributes to the whole. */
+export function entryLength(seg: StoredSegment): number {
+  const span = entrySpan(seg);
+  return span.end - span.start + 1;
 }
 
 /**
@@ -207,21 +299,40 @@ export interface SegmentPiece {
   end: number;
 }
 
-/** Which pieces of which segments make up `range` of the concatenation (all of it when absent). */
+/**
+ * Which pieces of which segments make up `range` of the concatenation (all of it when absent).
+ * Each entry stands for its span of its segment (entrySpan), so a piece's offsets are within
+ * the segment object, inside that span.
+ */
 export function planPieces(segments: readonly StoredSegment[], range?: ByteRange): SegmentPiece[] {
   const pieces: SegmentPiece[] = [];
   let offset = 0;
   for (const seg of segments) {
+    const span = entrySpan(seg);
+    const length = span.end - span.start + 1;
     const segStart = offset;
-    const segEnd = offset + seg.bytes - 1;
-    offset += seg.bytes;
-    if (seg.bytes === 0) continue;
+    const segEnd = offset + length - 1;
+    offset += length;
+    if (length <= 0) continue;
     if (range && (segEnd < range.start || segStart > range.end)) continue;
-    const start = range ? Math.max(range.start, segStart) - segStart : 0;
-    const end = range ? Math.min(range.end, segEnd) - segStart : seg.bytes - 1;
+    const start = span.start + (range ? Math.max(range.start, segStart) - segStart : 0);
+    const end = span.start + (range ? Math.min(range.end, segEnd) - segStart : length - 1);
     pieces.push({ segment: seg, start, end });
   }
   return pieces;
+}
+
+/**
+ * The entries that stand for `range` of the concatenation of `segments`: how a ranged entry
+ * naming a nested SLO is replaced by (parts of) the nested SLO's own entries.
+ */
+export function narrowEntries(segments: readonly StoredSegment[], range: ByteRange): StoredSegment[] {
+  return planPieces(segments, range).map(({ segment, start, end }) => {
+    const entry: StoredSegment = { ...segment };
+    delete entry.range;
+    if (start !== 0 || end !== segment.bytes - 1) entry.range = `${start}-${end}`;
+    return entry;
+  });
 }
 
 /** The SLO ETag as responses carry it (quoted, like Swift). */

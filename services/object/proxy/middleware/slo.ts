@@ -5,11 +5,17 @@
  *   through the rest of the pipeline as the caller (so ACLs apply to segments too), and stores
  *   the manifest as an ordinary object with X-Static-Large-Object: True and system metadata
  *   (x-object-sysmeta-slo-etag / -slo-size) that clients can neither set nor see. Problems are
- *   one 400 listing every bad segment; nothing is stored then.
+ *   one 400 listing every bad segment; nothing is stored then. Entries may carry a `range`
+ *   (part of a segment), as in Swift.
+ * - The manifest PUT also carries a container update override (Swift's
+ *   X-Object-Sysmeta-Container-Update-Override-Content-Type): the container row's content type is
+ *   `<type>;swift_bytes=<SLO size>`, so listings report the SLO's size (listing-format.ts strips
+ *   the parameter into `bytes`) while the container's bytes used counts the manifest itself.
  * - GET/HEAD of a manifest answers for the whole: total Content-Length, the SLO ETag (quoted),
  *   and the segments' bytes streamed in order through sub-requests, each checked against the
  *   ETag the manifest recorded (a changed segment ends the stream early, so the client notices).
- *   A single Range is served over the concatenation. ?multipart-manifest=get returns the manifest.
+ *   A single Range is served over the concatenation of the selected bytes. ?multipart-manifest=get
+ *   returns the manifest.
  * - DELETE ?multipart-manifest=delete deletes the segments (nested SLOs included), then the
  *   manifest, answering in the bulk-delete format Swift uses.
  *
@@ -17,10 +23,14 @@
  * could set with a POST, so it is refused on PUT, dropped from POST, and never trusted.
  */
 import { Readable } from 'node:stream';
-import { textResponse } from '../app/responses';
+import { plainResponse, textResponse } from '../app/responses';
 import type { Handler, Middleware, ProxyRequest, ProxyResponse } from '../app/types';
+import { contentTypeFor } from '../controllers/object-rules';
 import {
   checkSegments,
+  entryLength,
+  entrySpan,
+  narrowEntries,
   normalizeEtag,
   parseManifestInput,
   parseRange,
@@ -36,6 +46,12 @@ import {
 
 export const SLO_ETAG = 'x-object-sysmeta-slo-etag';
 export const SLO_SIZE = 'x-object-sysmeta-slo-size';
+/**
+ * The content type the storage servers send in the container update instead of the object's own
+ * (read by storage/http/container-update.ts; system metadata, so it is stored with the manifest
+ * and clients can neither set nor see it).
+ */
+export const CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE = 'x-object-sysmeta-container-update-override-content-type';
 /** Nested manifests deeper than this are refused (Swift's max_slo_recursion_depth). */
 const MAX_DEPTH = 10;
 /** Segment HEADs in flight at once while checking a manifest. */
@@ -151,7 +167,9 @@ export function createSloMiddleware(ctx: { config: { slo: SloLimits } }): Middle
         const parts = splitSegmentPath(seg.name);
         const nested = parts && (await loadManifest(req, parts[0], parts[1]));
         if (!nested?.segments) throw new Error(`nested manifest ${seg.name} could not be read`);
-        out.push(...(await flatten(req, nested.segments, depth + 1)));
+        const flat = await flatten(req, nested.segments, depth + 1);
+        // A ranged entry naming a nested SLO selects bytes of the nested SLO's whole.
+        out.push(...(seg.range === undefined ? flat : narrowEntries(flat, entrySpan(seg))));
       }
       return out;
     };
@@ -165,7 +183,8 @@ export function createSloMiddleware(ctx: { config: { slo: SloLimits } }): Middle
       const body = await readBody(req.body, limits.maxManifestSize, 'drain');
       if (body === 'too-large') return textResponse(413, `Manifest File > ${limits.maxManifestSize} bytes`);
       const parsed = parseManifestInput(body, limits);
-      if (!parsed.ok) return textResponse(parsed.status, parsed.errors.join('\n'));
+      // Swift answers a bad manifest with its errors as plain text, one a line.
+      if (!parsed.ok) return parsed.status === 400 ? plainResponse(400, parsed.errors.map((e) => `${e}\n`).join('')) : textResponse(parsed.status, parsed.errors.join('\n'));
       const heads = await mapLimited(parsed.segments, HEAD_CONCURRENCY, (s) => headSegment(req, s.container, s.object));
       const checked = checkSegments(parsed.segments, heads, limits, `/${req.container}/${req.object}`);
       if (!checked.ok) return { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `Errors:\n${checked.errors.join('\n')}\n` };
@@ -178,6 +197,7 @@ export function createSloMiddleware(ctx: { config: { slo: SloLimits } }): Middle
       headers['x-static-large-object'] = 'True';
       headers[SLO_ETAG] = checked.etag;
       headers[SLO_SIZE] = String(checked.size);
+      headers[CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE] = `${contentTypeFor(req.headers['content-type'], req.object!)};swift_bytes=${checked.size}`;
       const res = await next(subRequest(req, 'PUT', req.container!, req.object!, headers, Readable.from([manifest])));
       if (res.status !== 201) return res;
       return { ...res, headers: { ...withoutHeaders(res.headers, ['etag']), Etag: quotedEtag(checked.etag) } };
@@ -227,7 +247,7 @@ export function createSloMiddleware(ctx: { config: { slo: SloLimits } }): Middle
       } catch (err) {
         return textResponse(409, `Unable to load the SLO manifest: ${(err as Error).message}`);
       }
-      size = segments.reduce((n, s) => n + s.bytes, 0);
+      size = segments.reduce((n, s) => n + entryLength(s), 0);
       if (req.method === 'HEAD') return { status: 200, headers: { ...base, 'Content-Length': size }, body: undefined };
       const range = parseRange(req.headers['range'], size);
       if (range === 'unsatisfiable') return { ...textResponse(416, 'Requested Range Not Satisfiable'), headers: { ...textResponse(416).headers, 'Content-Range': `bytes */${size}` } };

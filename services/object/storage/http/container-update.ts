@@ -6,6 +6,11 @@
  * a bounded wait; when it fails (error, timeout, non-2xx) it is written durably to
  * `<device>/async_pending/<suffix>/<hash>-<timestamp>` for the updater to replay, and the
  * client still gets its success.
+ *
+ * What the row says can be overridden by the writer, as in Swift: `X-Backend-Container-Update-
+ * Override-{Etag,Size,Content-Type}` for this request only, and the same names under
+ * `X-Object-Sysmeta-Container-Update-Override-`, which are stored with the object and win. The
+ * proxy's SLO middleware uses the latter so a manifest's row reads `<type>;swift_bytes=<SLO size>`.
  */
 import { randomUUID } from 'node:crypto';
 import { rename } from 'node:fs/promises';
@@ -41,6 +46,37 @@ export interface PendingUpdate {
  */
 export function containerTargetFrom(req: IncomingMessage): ContainerTarget | undefined {
   return updateTargetFrom(req, 'Container');
+}
+
+/** Header prefixes that override a container update's fields, weakest first (Swift's order). */
+export const CONTAINER_UPDATE_OVERRIDE_PREFIXES = ['x-backend-container-update-override-', 'x-object-sysmeta-container-update-override-'] as const;
+
+/** The row fields an override may replace, by the name after the prefix. */
+const OVERRIDABLE: Readonly<Record<string, string>> = { etag: 'X-Etag', size: 'X-Size', 'content-type': 'X-Content-Type' };
+
+/** A `swift_bytes` parameter in a content type (what listings take as the object's size). */
+const SWIFT_BYTES_PARAM = /;\s*swift_bytes=[^;]*/g;
+
+/**
+ * The update's headers with the overrides in `headers` (lower-case names, as Node gives them)
+ * applied. An override of the size must be a non-negative integer; one that is not is ignored
+ * rather than failing a committed write. A `swift_bytes` parameter in the object's own content
+ * type is dropped: only an override may set it, or any client could choose the size its object
+ * lists with.
+ */
+export function withUpdateOverrides(update: Readonly<Record<string, string>>, headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
+  const out = { ...update };
+  if (out['X-Content-Type'] !== undefined) out['X-Content-Type'] = out['X-Content-Type'].replace(SWIFT_BYTES_PARAM, '');
+  for (const prefix of CONTAINER_UPDATE_OVERRIDE_PREFIXES) {
+    for (const [name, raw] of Object.entries(headers)) {
+      if (raw === undefined || !name.startsWith(prefix)) continue;
+      const field = OVERRIDABLE[name.slice(prefix.length)];
+      const value = Array.isArray(raw) ? raw.join(', ') : raw;
+      if (field === undefined || (field === 'X-Size' && !/^\d{1,16}$/.test(value))) continue;
+      out[field] = value;
+    }
+  }
+  return out;
 }
 
 /** The request path of an update at its target (each name segment percent-encoded). */

@@ -15,7 +15,7 @@ import { storedHeadersFrom } from '../../common/object-headers';
 import { StorageError } from '../diskfile/storage-error';
 import type { ObjectWriter, SenderDigest } from '../diskfile/object-writer';
 import type { IncomingMessage } from 'node:http';
-import { containerTargetFrom } from './container-update';
+import { containerTargetFrom, withUpdateOverrides } from './container-update';
 import { currentExpiry, requestDeleteAt } from './delete-at';
 import type { HandlerContext, ObjectHandler } from './handler-context';
 import { CLIENT_DISCONNECT, HttpError } from './http-error';
@@ -71,12 +71,8 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
   ctx.log.bytes = meta.contentLength;
   // Committed: the container hears of it before the client does (or it is queued for the updater).
   if (target) {
-    ctx.log.containerUpdate = await ctx.updater.update(ref, target, 'PUT', {
-      'X-Timestamp': timestamp.internal,
-      'X-Size': String(meta.contentLength),
-      'X-Etag': meta.etag,
-      'X-Content-Type': meta.contentType,
-    }, ctx.transId);
+    const update = { 'X-Timestamp': timestamp.internal, 'X-Size': String(meta.contentLength), 'X-Etag': meta.etag, 'X-Content-Type': meta.contentType };
+    ctx.log.containerUpdate = await ctx.updater.update(ref, target, 'PUT', withUpdateOverrides(update, req.headers), ctx.transId);
   }
   if (previousDeleteAt !== undefined && previousDeleteAt !== deleteAt) await ctx.expiring.remove(ref.device, previousDeleteAt, file.hash).catch(() => false);
   sendStatus(ctx.res, 201, '', { ETag: `"${meta.etag}"`, 'X-Backend-Timestamp': timestamp.internal });

@@ -23,7 +23,7 @@ describe('manifest input', () => {
     [[{ path: '/c/o', size_bytes: -1 }], /size_bytes/],
     [[{ path: '/c/o', size_bytes: 1.5 }], /size_bytes/],
     [[{ path: '/c/o', etag: 5 }], /"etag"/],
-    [[{ path: '/c/o', range: '1-2' }], /extraneous keys "range"/],
+    [[{ path: '/c/o', ranges: '1-2' }], /extraneous keys "ranges"/],
     [[{ path: '/c/o' }, 'x'], /Index 1: not a JSON object/],
   ])('%j → %s', (input, msg) => {
     const r = parse(input);
@@ -87,12 +87,15 @@ describe('ranges over the concatenation', () => {
 });
 
 /** A tiny object store that behaves like the object controller (Range, sysmeta, 404s). */
-function objectStore(): { handler: Handler; objects: Map<string, { body: Buffer; headers: Record<string, string> }>; calls: string[] } {
+function objectStore(): { handler: Handler; objects: Map<string, { body: Buffer; headers: Record<string, string> }>; calls: string[]; reads: string[] } {
   const objects = new Map<string, { body: Buffer; headers: Record<string, string> }>();
   const calls: string[] = [];
+  /** GETs with the Range they asked for. */
+  const reads: string[] = [];
   const handler: Handler = async (req): Promise<ProxyResponse> => {
     const key = `/${req.container}/${req.object}`;
     calls.push(`${req.method} ${key} ${req.source}`);
+    if (req.method === 'GET') reads.push(`${key} ${req.headers['range'] ?? 'whole'}`);
     if (req.method === 'PUT') {
       const chunks: Buffer[] = [];
       for await (const c of req.body ?? []) chunks.push(c as Buffer);
@@ -114,7 +117,7 @@ function objectStore(): { handler: Handler; objects: Map<string, { body: Buffer;
     headers['Content-Length'] = body.length;
     return { status: m ? 206 : 200, headers, body: req.method === 'HEAD' ? undefined : Readable.from([body]) };
   };
-  return { handler, objects, calls };
+  return { handler, objects, calls, reads };
 }
 
 async function text(res: ProxyResponse): Promise<Buffer> {
@@ -234,6 +237,72 @@ describe('SLO middleware over a simulated object store', () => {
     const notSlo = await store.handler(req('PUT', 'c/plain', { body: Buffer.from('x') }));
     expect(notSlo.status).toBe(201);
     expect((await slo(req('DELETE', 'c/plain', { query: 'multipart-manifest=delete' }))).status).toBe(400);
+  });
+
+  test('ranged entries: stored form, Swift ETag, size; GET/HEAD/Range serve only the selected bytes', async () => {
+    // "hello large world": segs/1 "hello ", segs/2 "large ", segs/3 "world".
+    const body = Buffer.from(JSON.stringify([{ path: '/segs/1', range: '1-4' }, { path: '/segs/2', range: '-2' }, { path: '/segs/3', range: '0-' }, { path: '/segs/3', range: '2-2' }]));
+    const put = await slo(req('PUT', 'c/r', { query: 'multipart-manifest=put', body, headers: { 'content-type': 'text/x-r' } }));
+    expect(put.status).toBe(201);
+    const sloEtag = md5(`${md5(segA)}:1-4;${md5(segB)}:4-5;${md5(segC)}${md5(segC)}:2-2;`);
+    expect(put.headers.Etag).toBe(`"${sloEtag}"`);
+    const stored = store.objects.get('/c/r')!;
+    expect(JSON.parse(stored.body.toString()).map((s: { name: string; bytes: number; range?: string }) => [s.name, s.bytes, s.range])).toEqual([
+      ['/segs/1', 6, '1-4'],
+      ['/segs/2', 6, '4-5'],
+      ['/segs/3', 5, undefined],
+      ['/segs/3', 5, '2-2'],
+    ]);
+    const whole = 'ello' + 'e ' + 'world' + 'r';
+    expect(stored.headers['x-object-sysmeta-slo-size']).toBe(String(whole.length));
+    // The container row will list the SLO's size, with the type the object has.
+    expect(stored.headers['x-object-sysmeta-container-update-override-content-type']).toBe(`text/x-r;swift_bytes=${whole.length}`);
+
+    const get = await slo(req('GET', 'c/r'));
+    expect(get.headers['Content-Length']).toBe(whole.length);
+    expect(get.headers.Etag).toBe(`"${sloEtag}"`);
+    expect((await text(get)).toString()).toBe(whole);
+    const head = await slo(req('HEAD', 'c/r'));
+    expect(head.headers['Content-Length']).toBe(whole.length);
+    for (const [range, want] of [['bytes=2-7', whole.slice(2, 8)], ['bytes=-3', whole.slice(-3)], ['bytes=5-', whole.slice(5)], ['bytes=11-11', 'r']] as const) {
+      const r = await slo(req('GET', 'c/r', { headers: { range } }));
+      expect(r.status).toBe(206);
+      expect(r.headers['Content-Range']).toBe(`bytes ${range === 'bytes=-3' ? 9 : Number(/=(\d+)/.exec(range)![1])}-${range === 'bytes=2-7' ? 7 : 11}/${whole.length}`);
+      expect((await text(r)).toString()).toBe(want);
+    }
+    // Only the selected bytes are fetched from the segments.
+    store.reads.length = 0;
+    await text(await slo(req('GET', 'c/r', { headers: { range: 'bytes=2-7' } })));
+    expect(store.reads).toEqual(['/c/r bytes=2-7', '/c/r whole', '/segs/1 bytes=3-4', '/segs/2 bytes=4-5', '/segs/3 bytes=0-1']);
+    const bad = await slo(req('GET', 'c/r', { headers: { range: `bytes=${whole.length}-` } }));
+    expect(bad.status).toBe(416);
+    expect(bad.headers['Content-Range']).toBe(`bytes */${whole.length}`);
+  });
+
+  test('ranged entries: bad and unsatisfiable ranges → 400 naming each entry, nothing stored', async () => {
+    const byIndex = await slo(req('PUT', 'c/r', { query: 'multipart-manifest=put', body: Buffer.from(JSON.stringify([{ path: '/segs/1', range: '4-1' }, { path: '/segs/2', range: '9-', size_bytes: 6 }])) }));
+    expect(byIndex.status).toBe(400);
+    expect((await text(byIndex)).toString()).toBe('Index 0: invalid range\nIndex 1: unsatisfiable range\n');
+    const byHead = await slo(req('PUT', 'c/r', { query: 'multipart-manifest=put', body: Buffer.from(JSON.stringify([{ path: '/segs/1', range: '6-' }, { path: '/segs/3' }])) }));
+    expect(byHead.status).toBe(400);
+    expect((await text(byHead)).toString()).toBe('Errors:\n/segs/1, Unsatisfiable Range\n');
+    expect(store.objects.has('/c/r')).toBe(false);
+  });
+
+  test('a ranged entry over a nested SLO selects bytes of the nested whole', async () => {
+    await slo(req('PUT', 'c/inner', { query: 'multipart-manifest=put', body: Buffer.from(JSON.stringify([{ path: '/segs/1' }, { path: '/segs/2' }])) }));
+    const put = await slo(req('PUT', 'c/outer', { query: 'multipart-manifest=put', body: Buffer.from(JSON.stringify([{ path: '/c/inner', range: '4-8' }, { path: '/segs/3', range: '-1' }])) }));
+    expect(put.status).toBe(201);
+    const r = await slo(req('GET', 'c/outer'));
+    expect(r.headers['Content-Length']).toBe(6);
+    expect((await text(r)).toString()).toBe('o lard');
+    const part = await slo(req('GET', 'c/outer', { headers: { range: 'bytes=1-4' } }));
+    expect((await text(part)).toString()).toBe(' lar');
+  });
+
+  test('the container update override uses the type the object gets when none is given', async () => {
+    await slo(req('PUT', 'c/movie.mp4', { query: 'multipart-manifest=put', body: manifestBody() }));
+    expect(store.objects.get('/c/movie.mp4')!.headers['x-object-sysmeta-container-update-override-content-type']).toBe('video/mp4;swift_bytes=17');
   });
 
   test('X-Static-Large-Object cannot be forged', async () => {
