@@ -84,8 +84,67 @@ describe('account layer over HTTP', () => {
     expect(gone.headers['x-account-status']).toBe('Deleted');
     expect((await s.request({ method: 'DELETE', path: A, headers: { ...layer, 'X-Timestamp': ts() } })).status).toBe(404);
     expect((await report('photos', 1, 1)).status).toBe(404);
-    // An older PUT does not bring it back; a newer one does.
-    expect((await s.request({ method: 'PUT', path: A, headers: { ...layer, 'X-Timestamp': '1600000000.00000' } })).status).toBe(409);
-    expect((await s.request({ method: 'PUT', path: A, headers: { ...layer, 'X-Timestamp': ts() } })).status).toBe(201);
+    // No PUT brings it back, older or newer (Swift's "Recently deleted"), until it is reclaimed.
+    for (const at of ['1600000000.00000', ts()]) {
+      const refused = await s.request({ method: 'PUT', path: A, headers: { ...layer, 'X-Timestamp': at, 'X-Account-Meta-Owner': 'eve' } });
+      expect(refused.status).toBe(403);
+      expect(refused.body.toString()).toBe('Recently deleted\n');
+      expect(refused.headers['x-account-status']).toBe('Deleted');
+    }
+  });
+
+  test('a deleted account: reports may only delete containers; reclaimed once old and empty, then created afresh', async () => {
+    const B = '/sda/9/AUTH_reclaim';
+    const row = (name: string, put: string, del?: string): Promise<Reply> =>
+      s.request({ method: 'PUT', path: `${B}/${name}`, headers: { ...layer, 'X-Put-Timestamp': put, 'X-Delete-Timestamp': del ?? '0', 'X-Object-Count': del ? 0 : 4, 'X-Bytes-Used': del ? 0 : 40 } });
+    const reclaim = (before: string, extra: Record<string, string> = {}): Promise<Reply> =>
+      s.request({ method: 'DELETE', path: B, headers: { ...layer, 'X-Timestamp': ts(), 'X-Backend-Reclaim-Before': before, ...extra } });
+    const created = ts();
+    expect((await s.request({ method: 'PUT', path: B, headers: { ...layer, 'X-Timestamp': created, 'X-Account-Meta-Owner': 'ana' } })).status).toBe(201);
+    const containerPut = ts();
+    expect((await row('c1', containerPut)).status).toBe(201);
+    expect((await row('c2', containerPut)).status).toBe(201);
+    // A live account is not reclaimable.
+    const live = await reclaim(ts());
+    expect(live.status).toBe(409);
+    expect(live.headers['x-backend-reclaim-refused']).toBe('live');
+
+    const deletedAt = ts();
+    expect((await s.request({ method: 'DELETE', path: B, headers: { ...layer, 'X-Timestamp': deletedAt } })).status).toBe(204);
+    // Its DELETE is not older than the cutoff yet.
+    expect((await reclaim(deletedAt)).headers['x-backend-reclaim-refused']).toBe('too_recent');
+    const later = ts();
+    // Still holding containers (the reaper has not deleted them).
+    expect((await reclaim(later)).headers['x-backend-reclaim-refused']).toBe('not_empty');
+    // Live reports are refused (no container comes back into it); deletions are taken.
+    expect((await row('c1', containerPut)).status).toBe(404);
+    expect((await row('c3', ts())).status).toBe(404);
+    const reaped = ts();
+    expect((await row('c1', containerPut, reaped)).status).toBe(201);
+    expect((await reclaim(later)).headers['x-backend-reclaim-refused']).toBe('not_empty');
+    expect((await row('c2', containerPut, reaped)).status).toBe(201);
+    // A dry run only says yes.
+    expect((await reclaim(later, { 'X-Backend-Reclaim-Dry-Run': 'true' })).status).toBe(204);
+    const stillDeleted = await s.request({ method: 'HEAD', path: B, headers: layer });
+    expect(stillDeleted.headers['x-account-status']).toBe('Deleted');
+    expect((await s.request({ method: 'PUT', path: B, headers: { ...layer, 'X-Timestamp': ts() } })).status).toBe(403);
+
+    expect((await reclaim(later)).status).toBe(204);
+    const gone = await s.request({ method: 'HEAD', path: B, headers: layer });
+    expect(gone.status).toBe(404);
+    expect(gone.headers['x-account-status']).toBeUndefined();
+    expect((await reclaim(later)).status).toBe(404);
+    expect((await reclaim('not a timestamp')).status).toBe(400);
+
+    // A PUT as old as the reclaimed DELETE is refused; a new one creates a fresh, empty account.
+    expect((await s.request({ method: 'PUT', path: B, headers: { ...layer, 'X-Timestamp': deletedAt } })).status).toBe(409);
+    const recreated = ts();
+    expect((await s.request({ method: 'PUT', path: B, headers: { ...layer, 'X-Timestamp': recreated } })).status).toBe(201);
+    const fresh = await s.request({ method: 'HEAD', path: B, headers: layer });
+    expect(fresh.status).toBe(204);
+    expect(fresh.headers).toMatchObject({ 'x-account-container-count': '0', 'x-account-object-count': '0', 'x-account-bytes-used': '0', 'x-timestamp': recreated });
+    expect(fresh.headers['x-account-meta-owner']).toBeUndefined();
+    const listing = await s.request({ method: 'GET', path: B, headers: layer });
+    expect(JSON.parse(listing.body.toString())).toEqual([]);
   });
 });

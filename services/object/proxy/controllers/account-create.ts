@@ -2,7 +2,8 @@
  * Swift's account_autocreate: an account comes into being on its first write (a container PUT
  * or an account POST by its owner), so a new project needs no provisioning step. Creating is a
  * PUT with a fresh X-Timestamp on every account replica; 201 (created) and 202 (already there)
- * are both success. A newer DELETE on a replica wins (409): the account stays deleted.
+ * are both success. A replica holding the account deleted refuses (403 "Recently deleted") until
+ * the reaper has its record reclaimed; callers answer that as their own refusal.
  */
 import type { ProxyContext } from '../app/context';
 import { Timestamp } from '../../common/timestamp';

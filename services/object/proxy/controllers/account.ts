@@ -6,7 +6,9 @@
  * authorize() runs first, before anything is read: an account's existence is only for those who
  * may see it. A missing account that the caller may access answers as an empty one (Swift's
  * account_autocreate: projects need no provisioning); it is really created by its first
- * container PUT or POST. A deleted account answers 410 Gone until the reaper is done with it.
+ * container PUT or POST. A deleted account answers 410 Gone, and its PUT 403 "Recently deleted"
+ * (Swift's), until the reaper has emptied it and, past the reclaim age, had its record
+ * reclaimed; then it can be created again.
  */
 import type { ProxyContext } from '../app/context';
 import { plainResponse, textResponse } from '../app/responses';
@@ -45,6 +47,7 @@ async function putAccount(ctx: ProxyContext, req: ProxyRequest): Promise<ProxyRe
   if (!meta.ok) return plainResponse(400, meta.message);
   const status = await createAccount(ctx, req.account, req.transId, meta.headers);
   if (status === 201 || status === 202) return textResponse(status);
+  if (status === 403) return plainResponse(403, 'Recently deleted');
   if (status === 409) return textResponse(409, 'The account was deleted by a newer request');
   return textResponse(status >= 500 ? 503 : status);
 }
@@ -62,7 +65,8 @@ async function postAccount(ctx: ProxyContext, req: ProxyRequest): Promise<ProxyR
     if ((await getAccountInfo(ctx, req.account, req.transId)).deleted) return textResponse(404, 'The account was deleted');
     const created = await createAccount(ctx, req.account, req.transId, meta.headers);
     if (created >= 200 && created < 300) return textResponse(204);
-    return textResponse(created === 409 ? 404 : created >= 500 ? 503 : created);
+    // 403: recently deleted (the replicas refuse to recreate it), as the check above.
+    return textResponse(created === 409 || created === 403 ? 404 : created >= 500 ? 503 : created);
   }
   return textResponse(r.status >= 500 ? 503 : r.status);
 }

@@ -5,10 +5,15 @@
  *   X-Account-Sysmeta-*), HEAD and GET (X-Account-Container-Count, -Object-Count, -Bytes-Used,
  *   metadata; GET lists the containers as JSON `{name, count, bytes, last_modified}` and
  *   `{subdir}` with the container listing's parameters), POST (metadata), DELETE (marks the
- *   account deleted whatever it holds; the reaper removes its data later).
+ *   account deleted whatever it holds; the reaper removes its data later). A PUT of a deleted
+ *   account is 403 "Recently deleted" (Swift's), until the reaper has the record reclaimed:
+ *   DELETE with `X-Backend-Reclaim-Before: <timestamp>` (account-reclaim.ts) removes a deleted
+ *   record whose DELETE is older than that timestamp and which holds no live container (204;
+ *   404 when there is no record; 409 with `X-Backend-Reclaim-Refused: live | too_recent |
+ *   not_empty` otherwise); `X-Backend-Reclaim-Dry-Run: true` only checks (204 = would reclaim).
  * - `/<device>/<partition>/<account>/<container>`: a container server's report, PUT with
  *   X-Put-Timestamp, X-Delete-Timestamp, X-Object-Count, X-Bytes-Used. 201 applied, 202 stale,
- *   404 without a live account.
+ *   404 without a live account (a deleted account takes reports that delete a container).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { metadataProblem } from '../../common/metadata-limits';
@@ -72,7 +77,8 @@ export async function handleAccount(x: AccountExchange, ref: AccountRef): Promis
   switch (req.method) {
     case 'PUT': {
       const timestamp = requireTimestamp(req);
-      const outcome = await accounts.putAccount(ref, timestamp, accountMetadataFrom(req));
+      const outcome = await accounts.putAccount(ref, timestamp, accountMetadataFrom(req), { refuseDeleted: true });
+      if (outcome === 'recently_deleted') return sendRecentlyDeleted(x, ref);
       const status = outcome === 'created' ? 201 : outcome === 'accepted' ? 202 : 409;
       return sendStatus(res, status, status === 409 ? 'Conflict: the account was deleted later' : '', { 'X-Backend-Timestamp': timestamp.internal });
     }
@@ -83,6 +89,8 @@ export async function handleAccount(x: AccountExchange, ref: AccountRef): Promis
     }
     case 'DELETE': {
       const timestamp = requireTimestamp(req);
+      const reclaimBefore = singleHeader(req, RECLAIM_BEFORE);
+      if (reclaimBefore !== undefined) return reclaim(x, ref, timestamp, reclaimBefore);
       const outcome = await accounts.deleteAccount(ref, timestamp);
       if (outcome === 'deleted') return sendStatus(res, 204);
       if (outcome === 'not_found') return sendStatus(res, 404, 'Not Found');
@@ -101,6 +109,26 @@ export async function handleAccount(x: AccountExchange, ref: AccountRef): Promis
     default:
       return sendStatus(res, 405, 'Method Not Allowed', { Allow: ACCOUNT_METHODS.join(', ') });
   }
+}
+
+const RECLAIM_BEFORE = 'x-backend-reclaim-before';
+const RECLAIM_DRY_RUN = 'x-backend-reclaim-dry-run';
+
+async function sendRecentlyDeleted(x: AccountExchange, ref: AccountRef): Promise<void> {
+  const rec = await x.accounts.record(ref);
+  const h: Headers = { 'X-Account-Status': 'Deleted' };
+  if (rec?.deleteTimestamp) h['X-Backend-Delete-Timestamp'] = rec.deleteTimestamp;
+  sendStatus(x.res, 403, 'Recently deleted', h);
+}
+
+async function reclaim(x: AccountExchange, ref: AccountRef, now: Timestamp, before: string): Promise<void> {
+  const cutoff = Timestamp.tryParse(before.trim());
+  if (!cutoff) throw new HttpError(400, `Invalid ${RECLAIM_BEFORE}`);
+  const dryRun = (singleHeader(x.req, RECLAIM_DRY_RUN) ?? '').trim().toLowerCase() === 'true';
+  const outcome = await x.accounts.reclaimAccount(ref, { cutoff, now, dryRun });
+  if (outcome === 'reclaimed' || outcome === 'reclaim') return sendStatus(x.res, 204);
+  if (outcome === 'not_found') return sendStatus(x.res, 404, 'Not Found');
+  sendStatus(x.res, 409, `Conflict: not reclaimable (${outcome})`, { 'X-Backend-Reclaim-Refused': outcome });
 }
 
 function timestampHeader(req: IncomingMessage, name: string, required: boolean): string {

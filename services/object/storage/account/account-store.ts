@@ -4,10 +4,16 @@
  *
  *   a/<hash>/stat        → AccountRecord (JSON)
  *   a/<hash>/c/<name>    → ContainerRow without the name (JSON)
+ *   a/<hash>/reclaimed   → ReclaimedMarker (JSON), once a deleted record was reclaimed
  *
  * where `hash` is the account's hash_path. Container rows are the container servers' reports
  * (put/delete timestamps, object count, bytes used). Every change to an account runs under a
  * per-account lock and is one batch, so the account's counts always match its live rows.
+ *
+ * A deleted account keeps its record until it is reclaimed (account-reclaim.ts): a client PUT
+ * of it is refused meanwhile (Swift's 403 "Recently deleted"), and container reports may only
+ * remove containers from it, never add or revive one (Swift lets the reaper's reports through
+ * with X-Account-Override-Deleted; here the report's own content says it: a container deleted).
  */
 import { hashPath } from '../../common/hash-path';
 import { Timestamp } from '../../common/timestamp';
@@ -17,6 +23,7 @@ import { KeyedMutex } from '../diskfile/keyed-mutex';
 import { type ListingEntry, type ListingParams } from '../container/listing';
 import { listStoredRows } from '../container/stored-listing';
 import { isDeleted, mergeMetadata, type MetadataItem } from '../container/rows';
+import { parseReclaimedMarker, putPassesMarker, reclaimDecision, type ReclaimDecision, type ReclaimedMarker } from './account-reclaim';
 
 type Db = Level<string, string>;
 
@@ -43,9 +50,28 @@ export interface ContainerRow {
   deleted: boolean;
 }
 
-export type PutAccountOutcome = 'created' | 'accepted' | 'conflict';
+export type PutAccountOutcome = 'created' | 'accepted' | 'conflict' | 'recently_deleted';
+export type ReclaimOutcome = ReclaimDecision | 'reclaimed' | 'not_found';
 export type DeleteAccountOutcome = 'deleted' | 'not_found' | 'conflict';
 export type ContainerRowOutcome = 'applied' | 'stale' | 'no_account';
+
+export interface PutAccountOptions {
+  /**
+   * Refuse ('recently_deleted', nothing written) when the record is deleted, whatever the
+   * timestamps: a client's PUT (Swift's account server). Replication merges leave it unset and
+   * merge by timestamp.
+   */
+  refuseDeleted?: boolean;
+}
+
+export interface ReclaimOptions {
+  /** DELETEs older than this may be reclaimed (now minus the reclaim age, the caller's clock). */
+  cutoff: Timestamp;
+  /** When it happens (kept in the marker). */
+  now: Timestamp;
+  /** Only say what would happen ('reclaim'), change nothing. */
+  dryRun?: boolean;
+}
 
 /** Whether timestamp `a` is newer than `b` ('' = never, older than any timestamp). */
 const newer = (a: string, b: string): boolean => a !== '' && (b === '' || Timestamp.parse(a).isNewerThan(Timestamp.parse(b)));
@@ -93,6 +119,15 @@ export function containerRowDelta(old: ContainerRow | undefined, row: ContainerR
   return d;
 }
 
+/**
+ * Whether a container report may change a deleted account: only when it leaves the container
+ * deleted (merged, or, when stale, as reported), so the reaper's deletions reach every replica
+ * and the account can empty, while no report adds or revives a container in it.
+ */
+export function reportAllowedWhenDeleted(incoming: Pick<ContainerRow, 'put_timestamp' | 'delete_timestamp'>, merged: ContainerRow | undefined): boolean {
+  return merged ? merged.deleted : containerRowDeleted(incoming);
+}
+
 export function accountDeleted(r: AccountRecord): boolean {
   return isDeleted({ ...r, container: '', objectCount: 0, bytesUsed: 0 });
 }
@@ -126,6 +161,10 @@ export class AccountStore {
     return `a/${hash}/c/`;
   }
 
+  private static reclaimedKey(hash: string): string {
+    return `a/${hash}/reclaimed`;
+  }
+
   private async readRecord(db: Db, hash: string): Promise<AccountRecord | undefined> {
     const raw = await db.get(AccountStore.statKey(hash));
     return raw === undefined ? undefined : (JSON.parse(raw) as AccountRecord);
@@ -135,11 +174,15 @@ export class AccountStore {
     return this.readRecord(await this.opts.db(ref.device), this.hash(ref));
   }
 
-  async putAccount(ref: AccountRef, timestamp: Timestamp, metadata: Record<string, string>): Promise<PutAccountOutcome> {
+  async putAccount(ref: AccountRef, timestamp: Timestamp, metadata: Record<string, string>, opts: PutAccountOptions = {}): Promise<PutAccountOutcome> {
     const db = await this.opts.db(ref.device);
     const hash = this.hash(ref);
     return this.locks.run(hash, async () => {
-      const old = await this.readRecord(db, hash);
+      const [rawRecord, rawMarker] = await db.getMany([AccountStore.statKey(hash), AccountStore.reclaimedKey(hash)]);
+      const old = rawRecord === undefined ? undefined : (JSON.parse(rawRecord) as AccountRecord);
+      if (old && opts.refuseDeleted && accountDeleted(old)) return 'recently_deleted';
+      const marker = old ? undefined : parseReclaimedMarker(rawMarker);
+      if (!putPassesMarker(marker, timestamp)) return 'conflict';
       const wasLive = old !== undefined && !accountDeleted(old);
       const rec: AccountRecord = old
         ? { ...old }
@@ -150,7 +193,9 @@ export class AccountStore {
       }
       rec.metadata = mergeMetadata(rec.metadata, metadata, timestamp);
       if (accountDeleted(rec)) return 'conflict';
-      await db.put(AccountStore.statKey(hash), JSON.stringify(rec), { sync: this.opts.fsync });
+      const stat = { type: 'put' as const, key: AccountStore.statKey(hash), value: JSON.stringify(rec) };
+      // A fresh account after a reclaimed one: the marker has done its job.
+      await db.batch(rawMarker !== undefined && !old ? [stat, { type: 'del', key: AccountStore.reclaimedKey(hash) }] : [stat], { sync: this.opts.fsync });
       return wasLive ? 'accepted' : 'created';
     });
   }
@@ -189,9 +234,10 @@ export class AccountStore {
       // The record and the row in one read: each LevelDB call is a thread-pool round trip.
       const [rawRecord, raw] = await db.getMany([AccountStore.statKey(hash), key]);
       const rec = rawRecord === undefined ? undefined : (JSON.parse(rawRecord) as AccountRecord);
-      if (!rec || accountDeleted(rec)) return 'no_account';
+      if (!rec) return 'no_account';
       const old = raw === undefined ? undefined : ({ name: incoming.name, ...JSON.parse(raw) } as ContainerRow);
       const row = mergeContainerRow(old, incoming);
+      if (accountDeleted(rec) && !reportAllowedWhenDeleted(incoming, row)) return 'no_account';
       if (!row) return 'stale';
       const d = containerRowDelta(old, row);
       const next: AccountRecord = { ...rec, containerCount: rec.containerCount + d.containers, objectCount: rec.objectCount + d.objects, bytesUsed: rec.bytesUsed + d.bytes };
@@ -205,6 +251,44 @@ export class AccountStore {
       );
       return 'applied';
     });
+  }
+
+  /**
+   * Removes a deleted account's record and rows for good, when reclaimDecision() allows it and
+   * no live row is left (the rows are checked too, not only the record's count), leaving the
+   * marker that keeps replication from bringing the record back. One batch, under the lock.
+   */
+  async reclaimAccount(ref: AccountRef, o: ReclaimOptions): Promise<ReclaimOutcome> {
+    const db = await this.opts.db(ref.device);
+    const hash = this.hash(ref);
+    return this.locks.run(hash, async () => {
+      const rec = await this.readRecord(db, hash);
+      if (!rec) return 'not_found';
+      const decision = reclaimDecision(rec, o.cutoff);
+      if (decision !== 'reclaim') return decision;
+      const base = AccountStore.rowBase(hash);
+      const keys: string[] = [];
+      for await (const [key, value] of db.iterator({ gte: base, lt: `${base.slice(0, -1)}0` })) {
+        if (!containerRowDeleted(JSON.parse(value) as ContainerRow)) return 'not_empty';
+        keys.push(key);
+      }
+      if (o.dryRun) return 'reclaim';
+      const marker: ReclaimedMarker = { account: rec.account, putTimestamp: rec.putTimestamp, deleteTimestamp: rec.deleteTimestamp, reclaimedAt: o.now.internal };
+      await db.batch(
+        [
+          ...keys.map((key) => ({ type: 'del' as const, key })),
+          { type: 'del', key: AccountStore.statKey(hash) },
+          { type: 'put', key: AccountStore.reclaimedKey(hash), value: JSON.stringify(marker) },
+        ],
+        { sync: this.opts.fsync },
+      );
+      return 'reclaimed';
+    });
+  }
+
+  /** The marker a reclaimed record left, if any. */
+  async reclaimedMarker(ref: AccountRef): Promise<ReclaimedMarker | undefined> {
+    return parseReclaimedMarker(await (await this.opts.db(ref.device)).get(AccountStore.reclaimedKey(this.hash(ref))));
   }
 
   /** Lists the account's live containers (the container listing rules, listing.ts). */

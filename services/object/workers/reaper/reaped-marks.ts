@@ -2,9 +2,10 @@
  * Which deleted accounts a device's reaper has finished: `<device>/reaper/<account hash>.json`
  * holding `{account, deleteTimestamp, reapedAt}`. Only the reaper (its own process) writes
  * these, each by a synced temp file renamed into place, so a crash leaves either the old mark or
- * the new one. The account record itself stays in the account layer, deleted.
+ * the new one. The account record stays in the account layer, deleted, until the reaper has it
+ * reclaimed on every replica (reclaim-plan.ts); then the mark goes too.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { hashPath } from '../../common/hash-path';
 import type { HashSecret } from '../../storage/diskfile/disk-file';
@@ -44,4 +45,9 @@ export async function writeReapedMark(devicesRoot: string, device: string, secre
     await fh.close();
   }
   await rename(tmp, file);
+}
+
+/** Forgets a reaped account once its record was reclaimed everywhere (missing is fine). */
+export async function removeReapedMark(devicesRoot: string, device: string, secret: HashSecret, account: string): Promise<void> {
+  await rm(markPath(devicesRoot, device, secret, account), { force: true });
 }
