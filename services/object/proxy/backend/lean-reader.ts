@@ -50,6 +50,10 @@ class StaleConnection extends Error {
 
 const HEADER_SAFE = /^[^\r\n\0]*$/;
 
+const SLAB_BYTES = 512 * 1024;
+const WINDOW_BYTES = 64 * 1024;
+const MIN_WINDOW_BYTES = 16 * 1024;
+
 /** A response body: a Readable whose `complete` says whether every byte the server framed arrived. */
 export class LeanBody extends Readable {
   complete = false;
@@ -141,7 +145,31 @@ export class LeanReader {
 
   private open(target: LeanTarget): Socket {
     if (this.closed) throw new BackendError('ABORTED', 'storage client closed');
-    const s = connect({ host: target.ip, port: target.port });
+    // Reads land in consecutive windows of a per-connection slab instead of a fresh 64 KiB
+    // buffer each: small answers pack densely, and a large body makes SLAB_BYTES/WINDOW_BYTES
+    // times fewer ArrayBuffers for the GC to track. Windows are never reused, so the views
+    // handed on stay valid for as long as their reader holds them.
+    let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    let used = 0;
+    const window = (): Buffer => {
+      if (SLAB_BYTES - used < MIN_WINDOW_BYTES) {
+        slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+        used = 0;
+      }
+      return slab.subarray(used, Math.min(SLAB_BYTES, used + WINDOW_BYTES));
+    };
+    const s: Socket = connect({
+      host: target.ip,
+      port: target.port,
+      onread: {
+        buffer: window,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          used += n;
+          s.emit('data', Buffer.from(buf.buffer, buf.byteOffset, n));
+          return true;
+        },
+      },
+    });
     s.setNoDelay(true);
     return s;
   }
