@@ -419,6 +419,18 @@ describe('proxy object data path', () => {
     const g = await cluster.proxy.request({ method: 'GET', path: obj('corrupt.txt') });
     expect(g.status).toBe(200);
     expect(g.body.toString()).toBe(body);
+    // Every replica bad: each is quarantined as it is read, so the object is gone (404, as in
+    // Swift), never a 200 with bad or missing bytes.
+    for (const node of nodes.slice(1)) {
+      const d = path.join(cluster.storageAt(node.port).devicesRoot, node.device, 'objects', String(partition), hashSuffix(hash), hash);
+      const f = path.join(d, readdirSync(d).find((x) => x.endsWith('.data'))!);
+      const b = readFileSync(f);
+      b[3] ^= 0xff;
+      writeFileSync(f, b);
+    }
+    const all = await cluster.proxy.request({ method: 'GET', path: obj('corrupt.txt') });
+    expect(all.status).toBe(404);
+    expect(all.body.toString()).not.toContain('precious');
   });
 
   test('a replica dying mid-GET: the body continues from the next replica, byte-exact', async () => {

@@ -8,6 +8,7 @@
  *   chunk held back until it matches), so no client receives bad bytes as a good body.
  * - If the replica fails mid-body, the body continues from the next replica (same version,
  *   If-Match), checked at the seam (replica-body.ts), so the client sees one uninterrupted body.
+ *   Small bodies (SMALL_BODY_BYTES) are read whole first and sent as one Buffer (small-body.ts).
  */
 import type { RingDevice } from '../../ring';
 import type { ProxyContext } from '../app/context';
@@ -15,6 +16,7 @@ import { textResponse } from '../app/responses';
 import type { ProxyRequest, ProxyResponse } from '../app/types';
 import { firstAcceptable, newestAcceptable, readOrder } from '../backend/node-calls';
 import { backendHeader, type BackendRequest, type BackendResponse } from '../backend/storage-client';
+import { readSmallBody, SMALL_BODY_BYTES } from './small-body';
 import { ReplicaBody } from './replica-body';
 import { lookupContainer } from './object-container';
 import type { ObjectNames } from './object-names';
@@ -77,6 +79,14 @@ export async function getObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
   const remaining = (function* () {
     for (const node of readOrder(plan)) if (!tried.has(node)) yield node;
   })();
+  if (length <= SMALL_BODY_BYTES) {
+    const small = await readSmallBody(res, length, () => continuation(ctx, remaining, length, etag, build), (failed, error) =>
+      ctx.logger.warn('object replica failed mid-body; reading the next', { txId: req.transId, node: `${failed.node.ip}:${failed.node.port}/${failed.node.device}`, error: error.message }),
+    );
+    if (small) return { status: 200, headers, body: small };
+    ctx.logger.warn('object body could not be read from any replica', { txId: req.transId });
+    return textResponse(503);
+  }
   const body = new ReplicaBody(res, length, () => continuation(ctx, remaining, length, etag, build), {
     onReplicaFailed: (failed, sent, error) =>
       ctx.logger.warn('object replica failed mid-body; resuming on the next', { txId: req.transId, node: `${failed.node.ip}:${failed.node.port}/${failed.node.device}`, sent, error: error.message }),
