@@ -37,6 +37,11 @@ export interface LeanReaderOptions {
   nodeTimeoutMs: number;
   /** A pooled connection idle this long is closed (before the server's own keep-alive timeout). */
   idleMs: number;
+  /**
+   * Reads in flight to one server at most (so connections to it too); more wait for a slot, and
+   * one that waits longer than connTimeoutMs fails with CONNECT_TIMEOUT, as with an http Agent.
+   */
+  maxPerTarget: number;
 }
 
 /** Tries on pooled connections that turn out to be closed already; then a new one. */
@@ -86,6 +91,9 @@ export class LeanReader {
   private readonly idle = new Map<string, Socket[]>();
   /** The listener that drops an idle connection (close, error, stray bytes, idle timeout). */
   private readonly dropOnIdle = new WeakMap<Socket, () => void>();
+  /** Reads in flight per server, and those waiting for a slot (maxPerTarget). */
+  private readonly busy = new Map<string, number>();
+  private readonly waiting = new Map<string, (() => void)[]>();
   private closed = false;
 
   constructor(private readonly opts: LeanReaderOptions) {}
@@ -93,15 +101,55 @@ export class LeanReader {
   /** Sends `method path` with `headers` and resolves once the response head arrived. */
   async read(target: LeanTarget, method: 'GET' | 'HEAD', path: string, headers: Record<string, string | number>): Promise<LeanReply> {
     const head = this.requestHead(target, method, path, headers);
+    const key = this.key(target);
+    await this.acquire(key);
     for (let attempt = 1; ; attempt++) {
-      const pooled = this.take(target);
+      // The slot is held until the exchange is over (its body read or failed), not its head.
+      let ended = false;
+      const onEnd = (): void => {
+        if (ended) return;
+        ended = true;
+        this.releaseSlot(key);
+      };
       try {
-        return await this.exchange(target, pooled ?? this.open(target), pooled !== undefined, method, head);
+        const pooled = this.take(target);
+        return await this.exchange(target, pooled ?? this.open(target), pooled !== undefined, method, head, onEnd);
       } catch (err) {
+        onEnd();
         if (!(err instanceof StaleConnection)) throw err;
         if (attempt >= STALE_ATTEMPTS) throw asBackend(err.original);
+        await this.acquire(key);
       }
     }
+  }
+
+  private async acquire(key: string): Promise<void> {
+    const n = this.busy.get(key) ?? 0;
+    if (n < this.opts.maxPerTarget) {
+      this.busy.set(key, n + 1);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      let queue = this.waiting.get(key);
+      if (!queue) this.waiting.set(key, (queue = []));
+      const entry = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const i = queue.indexOf(entry);
+        if (i >= 0) queue.splice(i, 1);
+        reject(new BackendError('CONNECT_TIMEOUT', `no connection to ${key} in ${this.opts.connTimeoutMs} ms (${this.opts.maxPerTarget} reads in flight)`));
+      }, this.opts.connTimeoutMs);
+      queue.push(entry);
+    });
+  }
+
+  /** Hands the slot to the next waiting read, or frees it. */
+  private releaseSlot(key: string): void {
+    const next = this.waiting.get(key)?.shift();
+    if (next) next();
+    else this.busy.set(key, Math.max(0, (this.busy.get(key) ?? 1) - 1));
   }
 
   /** Drops every pooled connection; reads after this fail. */
@@ -203,7 +251,7 @@ export class LeanReader {
     list.push(s);
   }
 
-  private exchange(target: LeanTarget, s: Socket, reused: boolean, method: 'GET' | 'HEAD', requestHead: string): Promise<LeanReply> {
+  private exchange(target: LeanTarget, s: Socket, reused: boolean, method: 'GET' | 'HEAD', requestHead: string, onEnd: () => void): Promise<LeanReply> {
     const where = `${target.ip}:${target.port}`;
     return new Promise<LeanReply>((resolve, reject) => {
       let headBytes: Buffer | undefined;
@@ -213,6 +261,8 @@ export class LeanReader {
       let gotBytes = false;
       let keepAlive = true;
       let connTimer: NodeJS.Timeout | undefined;
+      /** The exchange is over (body complete, connection released): late aborts must not touch the connection. */
+      let over = false;
       const closedEarly = new Error(`connection to ${where} closed before the response ended`);
 
       const detach = (): void => {
@@ -225,15 +275,24 @@ export class LeanReader {
         s.setTimeout(0);
       };
       const fail = (err: Error): void => {
+        if (over) return;
+        over = true;
+        onEnd();
         detach();
         s.destroy();
         if (!settled) {
           settled = true;
           const code = (err as NodeJS.ErrnoException).code;
           reject(reused && !gotBytes && (code === 'ECONNRESET' || code === 'EPIPE' || err === closedEarly) ? new StaleConnection(err) : asBackend(err));
-        } else if (body && !body.complete && !body.destroyed) body.destroy(asBackend(err));
+        } else if (body && !body.complete && !body.destroyed) {
+          // A body nobody reads (abandoned with abort()) goes quietly: an 'error' without a
+          // listener would be an uncaught exception.
+          body.destroy(body.listenerCount('error') > 0 ? asBackend(err) : undefined);
+        }
       };
       const finish = (extra: number): void => {
+        over = true;
+        onEnd();
         detach();
         if (body) {
           body.complete = true;
@@ -279,6 +338,8 @@ export class LeanReader {
       const onError = (err: Error): void => fail(err);
       const onClose = (): void => {
         if (settled && framer?.endOfInput() && body && !body.complete) {
+          over = true;
+          onEnd();
           detach();
           body.complete = true;
           body.push(null);

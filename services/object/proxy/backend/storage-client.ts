@@ -127,7 +127,7 @@ export class StorageClient {
   private closed = false;
 
   constructor(private readonly opts: StorageClientOptions) {
-    this.reader = new LeanReader({ connTimeoutMs: opts.connTimeoutMs, nodeTimeoutMs: opts.nodeTimeoutMs, idleMs: IDLE_SOCKET_MS });
+    this.reader = new LeanReader({ connTimeoutMs: opts.connTimeoutMs, nodeTimeoutMs: opts.nodeTimeoutMs, idleMs: IDLE_SOCKET_MS, maxPerTarget: opts.maxSocketsPerNode ?? 128 });
   }
 
   /** Sends a request (small or no body) and resolves once the response headers arrived. */

@@ -10,7 +10,7 @@ import { LeanReader, type LeanReply } from '../../../../../services/object/proxy
 const servers: (Server | NetServer)[] = [];
 let reader: LeanReader;
 beforeEach(() => {
-  reader = new LeanReader({ connTimeoutMs: 500, nodeTimeoutMs: 400, idleMs: 2000 });
+  reader = new LeanReader({ connTimeoutMs: 500, nodeTimeoutMs: 400, idleMs: 2000, maxPerTarget: 64 });
 });
 afterEach(async () => {
   reader.close();
@@ -153,7 +153,51 @@ describe('LeanReader', () => {
     const t = await raw((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n'));
     const r = await reader.read(t, 'GET', '/a', {});
     r.abort();
-    await expect(text(r)).rejects.toMatchObject({ code: 'ABORTED' });
+    // Nobody listened when it was abandoned, so the body ends quietly (no uncaught 'error'); a
+    // late reader still learns it is not whole.
+    await expect(text(r)).rejects.toThrow();
+    expect(r.body.complete).toBe(false);
+    await new Promise((res) => setTimeout(res, 50));
+    expect([...t.sockets].every((s) => s.destroyed || s.readableEnded)).toBe(true);
+  });
+
+  test('at most maxPerTarget reads in flight per server: the next waits for a body to end, then reuses its connection', async () => {
+    reader.close();
+    reader = new LeanReader({ connTimeoutMs: 2000, nodeTimeoutMs: 2000, idleMs: 2000, maxPerTarget: 2 });
+    const held: Socket[] = [];
+    let served = 0;
+    const t = await raw((s) => {
+      served++;
+      // Heads now, bodies only when the test says so.
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n');
+      held.push(s);
+    });
+    const a = await reader.read(t, 'GET', '/a', {});
+    const b = await reader.read(t, 'GET', '/b', {});
+    let cStarted = false;
+    const c = reader.read(t, 'GET', '/c', {}).then((r) => ((cStarted = true), r));
+    await new Promise((r) => setTimeout(r, 100));
+    expect([cStarted, served, t.sockets.size]).toEqual([false, 2, 2]);
+    held.shift()?.write('ok');
+    expect(await text(a)).toBe('ok');
+    const cReply = await c;
+    expect([served, t.sockets.size]).toEqual([3, 2]);
+    for (const s of held.splice(0)) s.write('ok');
+    expect(await text(b)).toBe('ok');
+    expect(await text(cReply)).toBe('ok');
+  });
+
+  test('a read that waits longer than connTimeoutMs for a slot is CONNECT_TIMEOUT; a late abort of a finished read changes nothing', async () => {
+    reader.close();
+    reader = new LeanReader({ connTimeoutMs: 200, nodeTimeoutMs: 5000, idleMs: 2000, maxPerTarget: 1 });
+    const t = await raw((s, n) => s.write(n === 0 ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok' : 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n'));
+    const done = await reader.read(t, 'GET', '/a', {});
+    expect(await text(done)).toBe('ok');
+    done.abort();
+    const hanging = await reader.read(t, 'GET', '/b', {});
+    expect(t.sockets.size).toBe(1);
+    await expect(reader.read(t, 'GET', '/c', {})).rejects.toMatchObject({ code: 'CONNECT_TIMEOUT' });
+    hanging.abort();
   });
 
   test('header values or paths that could split the request are refused before sending', async () => {
