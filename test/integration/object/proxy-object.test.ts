@@ -409,25 +409,21 @@ describe('proxy object data path', () => {
     const body = 'precious bytes that must not rot';
     expect((await put('corrupt.txt', body)).status).toBe(201);
     const { partition, nodes } = cluster.nodesFor('object', ACCOUNT, CONTAINER, 'corrupt.txt');
-    const first = cluster.storageAt(nodes[0].port);
     const hash = hashPath(HASH_PREFIX, HASH_SUFFIX, ACCOUNT, CONTAINER, 'corrupt.txt');
-    const dir = path.join(first.devicesRoot, nodes[0].device, 'objects', String(partition), hashSuffix(hash), hash);
-    const file = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.data'))!);
-    const bytes = readFileSync(file);
-    bytes[3] ^= 0xff;
-    writeFileSync(file, bytes);
+    const flipByte = (node: (typeof nodes)[number]): void => {
+      const dir = path.join(cluster.storageAt(node.port).devicesRoot, node.device, 'objects', String(partition), hashSuffix(hash), hash);
+      const file = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.data'))!);
+      const bytes = readFileSync(file);
+      bytes[3] ^= 0xff;
+      writeFileSync(file, bytes);
+    };
+    flipByte(nodes[0]);
     const g = await cluster.proxy.request({ method: 'GET', path: obj('corrupt.txt') });
     expect(g.status).toBe(200);
     expect(g.body.toString()).toBe(body);
     // Every replica bad: each is quarantined as it is read, so the object is gone (404, as in
     // Swift), never a 200 with bad or missing bytes.
-    for (const node of nodes.slice(1)) {
-      const d = path.join(cluster.storageAt(node.port).devicesRoot, node.device, 'objects', String(partition), hashSuffix(hash), hash);
-      const f = path.join(d, readdirSync(d).find((x) => x.endsWith('.data'))!);
-      const b = readFileSync(f);
-      b[3] ^= 0xff;
-      writeFileSync(f, b);
-    }
+    nodes.slice(1).forEach(flipByte);
     const all = await cluster.proxy.request({ method: 'GET', path: obj('corrupt.txt') });
     expect(all.status).toBe(404);
     expect(all.body.toString()).not.toContain('precious');
