@@ -15,6 +15,20 @@ import type { IncomingHttpHeaders } from 'node:http';
 export const USER_META_PREFIX = 'x-object-meta-';
 export const SYSMETA_PREFIX = 'x-object-sysmeta-';
 
+/**
+ * Container update overrides (Swift's): headers that replace the etag, size or content type an
+ * object server reports to the container layer, weakest first. The proxy's SLO middleware sets
+ * the sysmeta one (stored with the manifest); storage/http/container-update.ts applies them.
+ */
+export const CONTAINER_UPDATE_OVERRIDE_PREFIXES = ['x-backend-container-update-override-', `${SYSMETA_PREFIX}container-update-override-`] as const;
+export const SYSMETA_CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE = `${SYSMETA_PREFIX}container-update-override-content-type`;
+
+/**
+ * `;swift_bytes=N` in a container row's content type (what listings take as the object's size),
+ * with the space Swift's parser allows before the name; group 1 is the value.
+ */
+export const SWIFT_BYTES_PARAM = /;\s*swift_bytes=([^;]*)/;
+
 /** Standard headers an object stores and returns (Swift's `allowed_headers` default). */
 export const ALLOWED_HEADERS: readonly string[] = [
   'cache-control',

@@ -20,6 +20,8 @@
  *   container's bytes used still counts the manifest's own size.
  */
 
+import { SWIFT_BYTES_PARAM } from '../common/object-headers';
+
 /** An object in a container listing, as the container servers send it. */
 export interface ObjectListingItem {
   name: string;
@@ -117,8 +119,6 @@ export function listingContentType(format: string | null | undefined, accept: st
   return undefined;
 }
 
-/** `;swift_bytes=N` in a content type, with the space Swift's parser allows before the name. */
-const SWIFT_BYTES_PARAM = /;\s*swift_bytes=([^;]*)/;
 
 /** An object entry with any `swift_bytes` applied to its bytes and removed from its content type. */
 export function withSwiftBytes(item: ObjectListingItem): ObjectListingItem {

@@ -26,6 +26,7 @@ import { Readable } from 'node:stream';
 import { plainResponse, textResponse } from '../app/responses';
 import type { Handler, Middleware, ProxyRequest, ProxyResponse } from '../app/types';
 import { contentTypeFor } from '../controllers/object-rules';
+import { SYSMETA_CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE } from '../../common/object-headers';
 import {
   checkSegments,
   entryLength,
@@ -46,12 +47,6 @@ import {
 
 export const SLO_ETAG = 'x-object-sysmeta-slo-etag';
 export const SLO_SIZE = 'x-object-sysmeta-slo-size';
-/**
- * The content type the storage servers send in the container update instead of the object's own
- * (read by storage/http/container-update.ts; system metadata, so it is stored with the manifest
- * and clients can neither set nor see it).
- */
-export const CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE = 'x-object-sysmeta-container-update-override-content-type';
 /** Nested manifests deeper than this are refused (Swift's max_slo_recursion_depth). */
 const MAX_DEPTH = 10;
 /** Segment HEADs in flight at once while checking a manifest. */
@@ -197,7 +192,7 @@ export function createSloMiddleware(ctx: { config: { slo: SloLimits } }): Middle
       headers['x-static-large-object'] = 'True';
       headers[SLO_ETAG] = checked.etag;
       headers[SLO_SIZE] = String(checked.size);
-      headers[CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE] = `${contentTypeFor(req.headers['content-type'], req.object!)};swift_bytes=${checked.size}`;
+      headers[SYSMETA_CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE] = `${contentTypeFor(req.headers['content-type'], req.object!)};swift_bytes=${checked.size}`;
       const res = await next(subRequest(req, 'PUT', req.container!, req.object!, headers, Readable.from([manifest])));
       if (res.status !== 201) return res;
       return { ...res, headers: { ...withoutHeaders(res.headers, ['etag']), Etag: quotedEtag(checked.etag) } };

@@ -17,6 +17,7 @@ import { rename } from 'node:fs/promises';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import * as path from 'node:path';
 import { hashPath } from '../../common/hash-path';
+import { CONTAINER_UPDATE_OVERRIDE_PREFIXES, SWIFT_BYTES_PARAM } from '../../common/object-headers';
 import type { Logger } from '../../../runtime/log';
 import type { HashSecret, ObjectRef } from '../diskfile/disk-file';
 import { fsyncDir, mkdirDurable, writeNewFile } from '../diskfile/durable-fs';
@@ -48,14 +49,12 @@ export function containerTargetFrom(req: IncomingMessage): ContainerTarget | und
   return updateTargetFrom(req, 'Container');
 }
 
-/** Header prefixes that override a container update's fields, weakest first (Swift's order). */
-export const CONTAINER_UPDATE_OVERRIDE_PREFIXES = ['x-backend-container-update-override-', 'x-object-sysmeta-container-update-override-'] as const;
 
 /** The row fields an override may replace, by the name after the prefix. */
 const OVERRIDABLE: Readonly<Record<string, string>> = { etag: 'X-Etag', size: 'X-Size', 'content-type': 'X-Content-Type' };
 
-/** A `swift_bytes` parameter in a content type (what listings take as the object's size). */
-const SWIFT_BYTES_PARAM = /;\s*swift_bytes=[^;]*/g;
+/** Every `swift_bytes` parameter of a content type. */
+const ALL_SWIFT_BYTES_PARAMS = new RegExp(SWIFT_BYTES_PARAM.source, 'g');
 
 /**
  * The update's headers with the overrides in `headers` (lower-case names, as Node gives them)
@@ -66,7 +65,7 @@ const SWIFT_BYTES_PARAM = /;\s*swift_bytes=[^;]*/g;
  */
 export function withUpdateOverrides(update: Readonly<Record<string, string>>, headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
   const out = { ...update };
-  if (out['X-Content-Type'] !== undefined) out['X-Content-Type'] = out['X-Content-Type'].replace(SWIFT_BYTES_PARAM, '');
+  if (out['X-Content-Type'] !== undefined) out['X-Content-Type'] = out['X-Content-Type'].replace(ALL_SWIFT_BYTES_PARAMS, '');
   for (const prefix of CONTAINER_UPDATE_OVERRIDE_PREFIXES) {
     for (const [name, raw] of Object.entries(headers)) {
       if (raw === undefined || !name.startsWith(prefix)) continue;
