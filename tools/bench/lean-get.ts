@@ -11,6 +11,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { headEnd, parseResponseHead as parseHead } from '../../services/object/proxy/backend/response-framing';
 
 export interface LeanReply {
   status: number;
@@ -29,28 +30,22 @@ export interface ResponseHead {
 }
 
 /**
- * Parses a response head (status line and headers, without the blank line). Bodies must be framed
- * by Content-Length: the proxy's object answers are, and anything else is a bench error.
+ * Parses a response head (status line and headers, without the blank line) with the proxy's own
+ * parser. Bodies must be framed by Content-Length: the proxy's object answers are, and anything
+ * else is a bench error.
  */
 export function parseResponseHead(text: string): ResponseHead {
-  const lines = text.split('\r\n');
-  const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0]);
-  if (!m) throw new Error(`bad status line: ${JSON.stringify(lines[0].slice(0, 80))}`);
+  const { status, headers: raw } = parseHead(text);
   const headers = new Map<string, string>();
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new Error(`bad header line: ${JSON.stringify(line.slice(0, 80))}`);
-    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-  }
+  for (const [name, value] of Object.entries(raw)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   if (headers.has('transfer-encoding')) throw new Error(`unexpected Transfer-Encoding: ${headers.get('transfer-encoding')}`);
   const cl = headers.get('content-length');
   if (cl === undefined || !/^\d+$/.test(cl)) throw new Error(`response without a usable Content-Length (${String(cl)})`);
-  return { status: Number(m[1]), headers, length: Number(cl) };
+  return { status, headers, length: Number(cl) };
 }
 
 const READ_BUFFER_BYTES = 256 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
-const HEAD_END = Buffer.from('\r\n\r\n');
 
 interface Pending {
   resolve(r: LeanReply): void;
@@ -132,19 +127,19 @@ export class LeanGetConnection {
     const seen = this.headBytes;
     const all = seen === 0 ? chunk : Buffer.concat([...this.head, chunk]);
     // The blank line may straddle reads: search from a little before this read's start.
-    const end = all.indexOf(HEAD_END, Math.max(0, seen - 3));
+    const end = headEnd(all, seen - 3);
     if (end < 0) {
       if (all.length > MAX_HEAD_BYTES) throw new Error('response head too large');
       this.head = [seen === 0 ? Buffer.from(chunk) : all];
       this.headBytes = all.length;
       return chunk.subarray(chunk.length);
     }
-    const head = parseResponseHead(all.subarray(0, end).toString('latin1'));
+    const head = parseResponseHead(all.subarray(0, end - 4).toString('latin1'));
     this.head = [];
     this.headBytes = 0;
     this.reply = { status: head.status, headers: head.headers, bytes: 0, crc: 0 };
     this.remaining = head.length;
-    return chunk.subarray(end + HEAD_END.length - seen);
+    return chunk.subarray(end - seen);
   }
 
   private fail(err: Error): void {
