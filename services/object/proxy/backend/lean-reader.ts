@@ -18,7 +18,7 @@ import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import { BackendError } from './backend-error';
-import { BodyFramer, framingOf, FramingError, headEnd, MAX_HEAD_BYTES, parseResponseHead } from './response-framing';
+import { BodyFramer, framingOf, FramingError, headEnd, MAX_HEAD_BYTES, parseResponseHead, TOKEN } from './response-framing';
 
 export interface LeanTarget {
   readonly ip: string;
@@ -164,7 +164,7 @@ export class LeanReader {
     let text = `${method} ${path} HTTP/1.1\r\nHost: ${target.ip}:${target.port}\r\n`;
     for (const [name, value] of Object.entries(headers)) {
       const v = String(value);
-      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) || !HEADER_SAFE.test(v)) throw new BackendError('CONNECT_FAILED', `invalid request header ${JSON.stringify(name)}`);
+      if (!TOKEN.test(name) || !HEADER_SAFE.test(v)) throw new BackendError('CONNECT_FAILED', `invalid request header ${JSON.stringify(name)}`);
       text += `${name}: ${v}\r\n`;
     }
     return `${text}\r\n`;

@@ -22,7 +22,8 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 /** A head larger than this is refused (Node's default limit for the whole header block). */
 export const MAX_HEAD_BYTES = 16 * 1024;
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** An HTTP field name (RFC 9110 token). */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Parses the head's text (without the blank line). Repeated headers join with ", " (set-cookie: a list). */
 export function parseResponseHead(text: string): ResponseHead {
