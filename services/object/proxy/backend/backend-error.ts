@@ -18,3 +18,23 @@ export class BackendError extends Error {
     this.name = 'BackendError';
   }
 }
+
+/** Any failure of a call as a BackendError (a socket error becomes CONNECT_FAILED with its code). */
+export function asBackendError(err: unknown): BackendError {
+  if (err instanceof BackendError) return err;
+  const e = err as NodeJS.ErrnoException;
+  return new BackendError('CONNECT_FAILED', e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? err));
+}
+
+/** A call on a pooled connection is tried this many times when the connection turns out stale. */
+export const STALE_ATTEMPTS = 3;
+
+/**
+ * The server closed a reused keep-alive connection before it answered (its idle timeout won the
+ * race with our request). It cannot have processed the request, so sending it again is safe.
+ */
+export class StaleConnectionError extends Error {
+  constructor(readonly original: unknown) {
+    super('pooled connection closed by the server');
+  }
+}

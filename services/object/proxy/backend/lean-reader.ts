@@ -17,7 +17,7 @@
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
-import { BackendError } from './backend-error';
+import { asBackendError, BackendError, STALE_ATTEMPTS, StaleConnectionError } from './backend-error';
 import { BodyFramer, framingOf, FramingError, headEnd, MAX_HEAD_BYTES, parseResponseHead, TOKEN } from './response-framing';
 
 export interface LeanTarget {
@@ -44,14 +44,6 @@ export interface LeanReaderOptions {
   maxPerTarget: number;
 }
 
-/** Tries on pooled connections that turn out to be closed already; then a new one. */
-const STALE_ATTEMPTS = 3;
-
-class StaleConnection extends Error {
-  constructor(readonly original: Error) {
-    super('pooled connection closed by the server');
-  }
-}
 
 const HEADER_SAFE = /^[^\r\n\0]*$/;
 
@@ -116,8 +108,8 @@ export class LeanReader {
         return await this.exchange(target, pooled ?? this.open(target), pooled !== undefined, method, head, onEnd);
       } catch (err) {
         onEnd();
-        if (!(err instanceof StaleConnection)) throw err;
-        if (attempt >= STALE_ATTEMPTS) throw asBackend(err.original);
+        if (!(err instanceof StaleConnectionError)) throw err;
+        if (attempt >= STALE_ATTEMPTS) throw asBackendError(err.original);
         await this.acquire(key);
       }
     }
@@ -283,11 +275,11 @@ export class LeanReader {
         if (!settled) {
           settled = true;
           const code = (err as NodeJS.ErrnoException).code;
-          reject(reused && !gotBytes && (code === 'ECONNRESET' || code === 'EPIPE' || err === closedEarly) ? new StaleConnection(err) : asBackend(err));
+          reject(reused && !gotBytes && (code === 'ECONNRESET' || code === 'EPIPE' || err === closedEarly) ? new StaleConnectionError(err) : asBackendError(err));
         } else if (body && !body.complete && !body.destroyed) {
           // A body nobody reads (abandoned with abort()) goes quietly: an 'error' without a
           // listener would be an uncaught exception.
-          body.destroy(body.listenerCount('error') > 0 ? asBackend(err) : undefined);
+          body.destroy(body.listenerCount('error') > 0 ? asBackendError(err) : undefined);
         }
       };
       const finish = (extra: number): void => {
@@ -372,10 +364,4 @@ export class LeanReader {
       s.write(requestHead);
     });
   }
-}
-
-function asBackend(err: Error): BackendError {
-  if (err instanceof BackendError) return err;
-  const e = err as NodeJS.ErrnoException;
-  return new BackendError('CONNECT_FAILED', e.code ? `${e.code}: ${e.message}` : e.message);
 }

@@ -13,7 +13,7 @@
  */
 import { Agent, type ClientRequest, type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import type { Readable } from 'node:stream';
-import { BackendError } from './backend-error';
+import { asBackendError, BackendError, STALE_ATTEMPTS, StaleConnectionError } from './backend-error';
 import { LeanReader } from './lean-reader';
 import { storagePath } from './storage-path';
 
@@ -79,18 +79,6 @@ export interface StorageClientOptions {
  */
 const IDLE_SOCKET_MS = 5000;
 
-/** Tries a call on a pooled connection that turns out to be closed already; then a new one. */
-const STALE_ATTEMPTS = 3;
-
-/**
- * The server closed a reused keep-alive connection before it answered (its idle timeout won the
- * race with our request). It cannot have processed the request, so sending it again is safe.
- */
-class StaleConnectionError extends Error {
-  constructor(readonly original: unknown) {
-    super('pooled connection closed by the server');
-  }
-}
 
 function staleOr(cr: ClientRequest, err: unknown, anySocket = false): Error {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -362,8 +350,4 @@ export async function readBody(res: BackendResponse, maxBytes = DEFAULT_MAX_REPL
   return Buffer.concat(chunks);
 }
 
-export function asBackendError(err: unknown): BackendError {
-  if (err instanceof BackendError) return err;
-  const e = err as NodeJS.ErrnoException;
-  return new BackendError('CONNECT_FAILED', e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? err));
-}
+export { asBackendError };
