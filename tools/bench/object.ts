@@ -19,8 +19,7 @@ import { readProcMemory } from './proc';
 import { diskCeilingText, probeDisk } from './disk-probe';
 import { tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
-import { crc32 } from 'node:zlib';
-import { LeanGetPool, patternCrc } from './lean-get';
+import { LeanGetPool, type ExpectedBody, type LeanReply } from './lean-get';
 import { cpuPerOpText, cpuSnapshot } from './object-cpu';
 import { summarize, MIB } from './stats';
 import { startObjectBenchCluster, type ObjectBenchCluster } from './object-cluster-process';
@@ -125,6 +124,21 @@ function patternMd5(total: number, block: Buffer): string {
   return h.digest('hex');
 }
 
+/**
+ * What a mismatching GET body got wrong. Where the bytes that arrived instead also occur in the
+ * pattern, their offset there tells shifted, repeated or stale data (say, a reused buffer) from noise.
+ */
+function wrongBytesText(r: LeanReply, body: ExpectedBody): string {
+  const at = r.mismatchAt ?? 0;
+  const text = [`${r.bytes} of ${body.length} bytes read, first difference at byte ${at}`];
+  if (r.received && r.received.length > 0) {
+    const from = body.pattern.indexOf(r.received);
+    const expectedFrom = at % Math.max(1, body.pattern.length);
+    text.push(from >= 0 ? `the ${r.received.length} bytes there are the pattern's from offset ${from}, not ${expectedFrom}` : `the ${r.received.length} bytes there (${r.received.toString('hex')}) are not in the pattern`);
+  }
+  return text.join('; ');
+}
+
 async function pool(concurrency: number, deadlineMs: number, maxOps: number, op: (i: number) => Promise<void>): Promise<{ ops: number; ms: number; latencies: number[] }> {
   let next = 0;
   const latencies: number[] = [];
@@ -195,16 +209,18 @@ async function main(): Promise<void> {
     cpu(c0, put.ops);
     const proxyUrl = new URL(cluster.proxyUrl);
     const reader = new LeanGetPool(proxyUrl.hostname, Number(proxyUrl.port));
-    const readChecked = async (name: string, md5: string, crc: number, what: string): Promise<void> => {
-      const r = await reader.get(`/v1/${account}/bench/${name}`, { 'X-Auth-Token': token });
+    const readChecked = async (name: string, md5: string, body: ExpectedBody, what: string): Promise<void> => {
+      const r = await reader.get(`/v1/${account}/bench/${name}`, { 'X-Auth-Token': token }, body);
       if (r.status !== 200) throw new Error(`${what}: HTTP ${r.status}`);
-      if (r.crc !== crc || r.headers.get('etag')?.replace(/"/g, '') !== md5) throw new Error(`${what}: wrong bytes`);
+      if (!r.matches) throw new Error(`${what}: wrong bytes (${wrongBytesText(r, body)}; ${r.headers.get('x-trans-id') ?? 'no X-Trans-Id'})`);
+      const etag = r.headers.get('etag')?.replace(/"/g, '');
+      if (etag !== md5) throw new Error(`${what}: wrong ETag ${String(etag)}, expected ${md5}`);
     };
     const smallMd5 = createHash('md5').update(small).digest('hex');
-    const smallCrc = crc32(small);
-    if (warm) await pool(o.smallConcurrency, o.warmup * 1000, 1_000_000, (i) => readChecked(`warm-${i % warm.ops}`, smallMd5, smallCrc, 'GET 4 KiB'));
+    const smallBody: ExpectedBody = { pattern: small, length: small.length };
+    if (warm) await pool(o.smallConcurrency, o.warmup * 1000, 1_000_000, (i) => readChecked(`warm-${i % warm.ops}`, smallMd5, smallBody, 'GET 4 KiB'));
     c0 = cpuSnapshot(pids);
-    const get = await pool(o.smallConcurrency, o.seconds * 1000, 1_000_000, (i) => readChecked(`small-${i % put.ops}`, smallMd5, smallCrc, 'GET 4 KiB'));
+    const get = await pool(o.smallConcurrency, o.seconds * 1000, 1_000_000, (i) => readChecked(`small-${i % put.ops}`, smallMd5, smallBody, 'GET 4 KiB'));
     const gs = summarize(get.latencies);
     out(`GET 4 KiB, C=${o.smallConcurrency}: ${rate(get.ops, get.ms)} ops/s (${get.ops} in ${(get.ms / 1000).toFixed(1)} s; p50 ${gs.p50Ms.toFixed(1)} ms, p99 ${gs.p99Ms.toFixed(1)} ms)   target >= 1,600`);
     cpu(c0, get.ops);
@@ -214,10 +230,10 @@ async function main(): Promise<void> {
     const block = randomBytes(MIB);
     const large = 64 * MIB;
     const largeMd5 = patternMd5(large, block);
-    const largeCrc = patternCrc(large, block);
+    const largeBody: ExpectedBody = { pattern: block, length: large };
     if (o.warmup > 0 && o.largeObjects > 0) {
       expect(await swift.call('PUT', '/bench/large-warm', patternStream(large, block), { 'Content-Length': large }), [201], 'PUT 64 MiB');
-      await readChecked('large-warm', largeMd5, largeCrc, 'GET 64 MiB');
+      await readChecked('large-warm', largeMd5, largeBody, 'GET 64 MiB');
     }
     c0 = cpuSnapshot(pids);
     const lput = await pool(o.largeConcurrency, 600_000, o.largeObjects, async (i) => {
@@ -228,7 +244,7 @@ async function main(): Promise<void> {
     out(`PUT 64 MiB, C=${o.largeConcurrency}: ${((lput.ops * large) / 1e6 / (lput.ms / 1000)).toFixed(0)} MB/s (${lput.ops} objects in ${(lput.ms / 1000).toFixed(1)} s)   target >= 200`);
     cpu(c0, lput.ops);
     c0 = cpuSnapshot(pids);
-    const lget = await pool(o.largeConcurrency, 600_000, o.largeObjects, (i) => readChecked(`large-${i}`, largeMd5, largeCrc, 'GET 64 MiB'));
+    const lget = await pool(o.largeConcurrency, 600_000, o.largeObjects, (i) => readChecked(`large-${i}`, largeMd5, largeBody, 'GET 64 MiB'));
     out(`GET 64 MiB, C=${o.largeConcurrency}: ${((lget.ops * large) / 1e6 / (lget.ms / 1000)).toFixed(0)} MB/s (${lget.ops} objects in ${(lget.ms / 1000).toFixed(1)} s)   target >= 400`);
     cpu(c0, lget.ops);
 
@@ -293,7 +309,7 @@ async function main(): Promise<void> {
       const r1 = await swift.call('PUT', '/bench/huge', patternStream(huge, block), { 'Content-Length': huge });
       expect(r1, [201], 'PUT huge');
       const t1 = performance.now();
-      await readChecked('huge', patternMd5(huge, block), patternCrc(huge, block), 'GET huge');
+      await readChecked('huge', patternMd5(huge, block), { pattern: block, length: huge }, 'GET huge');
       clearInterval(sampler);
       out(`${o.hugeMiB} MiB object: PUT ${((huge / 1e6) / ((t1 - t0) / 1000)).toFixed(0)} MB/s, GET ${((huge / 1e6) / ((performance.now() - t1) / 1000)).toFixed(0)} MB/s; proxy RSS peak while streaming ${(peak / MIB).toFixed(0)} MiB   target < 200 MB`);
     }
