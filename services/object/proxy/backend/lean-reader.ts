@@ -18,6 +18,7 @@ import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import { asBackendError, BackendError, STALE_ATTEMPTS, StaleConnectionError } from './backend-error';
+import { ReadWindows, SlabPool } from './read-slabs';
 import { BodyFramer, framingOf, FramingError, headEnd, MAX_HEAD_BYTES, parseResponseHead, TOKEN } from './response-framing';
 
 export interface LeanTarget {
@@ -47,24 +48,24 @@ export interface LeanReaderOptions {
 
 const HEADER_SAFE = /^[^\r\n\0]*$/;
 
-const SMALL_SLAB_BYTES = 64 * 1024;
-const LARGE_SLAB_BYTES = 512 * 1024;
-const WINDOW_BYTES = 64 * 1024;
-const MIN_WINDOW_BYTES = 16 * 1024;
-
 /** A response body: a Readable whose `complete` says whether every byte the server framed arrived. */
 export class LeanBody extends Readable {
   complete = false;
 
   constructor(
     private readonly socket: Socket,
+    private readonly windows: ReadWindows | undefined,
     private readonly onEarlyDestroy: () => void,
   ) {
     super();
   }
 
-  /** Pushes a piece, pausing the socket when the reader is behind. */
+  /**
+   * Pushes a piece, pausing the socket when the reader is behind. The piece is lent from its
+   * read slab: a reader that is done with it may hand it back with releasePiece (read-slabs.ts).
+   */
   feed(piece: Buffer): void {
+    this.windows?.lend(piece);
     if (!this.push(piece)) this.socket.pause();
   }
 
@@ -85,6 +86,10 @@ export class LeanReader {
   private readonly dropOnIdle = new WeakMap<Socket, () => void>();
   /** Reads in flight per server, and those waiting for a slot (maxPerTarget). */
   private readonly busy = new Map<string, number>();
+  /** Each connection's read windows (read-slabs.ts). */
+  private readonly windows = new WeakMap<Socket, ReadWindows>();
+  /** Large read slabs given back by released bodies, for any connection. */
+  readonly slabs = new SlabPool();
   private readonly waiting = new Map<string, (() => void)[]>();
   private closed = false;
 
@@ -187,34 +192,22 @@ export class LeanReader {
   private open(target: LeanTarget): Socket {
     if (this.closed) throw new BackendError('ABORTED', 'storage client closed');
     // Reads land in consecutive windows of a per-connection slab instead of a fresh 64 KiB
-    // buffer each: small answers pack densely, and a large body makes LARGE_SLAB/WINDOW times
-    // fewer ArrayBuffers for the GC to track (measured: GC threads per 64 MiB GET 120 -> 40-58
-    // ms). A connection gets large slabs only while its reads come full, so idle keep-alive
-    // connections (which hold their next window) keep a small one. Windows are never reused:
-    // the views handed on stay valid for as long as their reader holds them.
-    let slab = Buffer.allocUnsafeSlow(SMALL_SLAB_BYTES);
-    let used = 0;
-    let nextSlabBytes = SMALL_SLAB_BYTES;
-    const window = (): Buffer => {
-      if (slab.length - used < MIN_WINDOW_BYTES) {
-        slab = Buffer.allocUnsafeSlow(nextSlabBytes);
-        used = 0;
-      }
-      return slab.subarray(used, Math.min(slab.length, used + WINDOW_BYTES));
-    };
+    // buffer each, and large slabs are used again once their pieces were released (read-slabs.ts).
+    const windows = new ReadWindows(this.slabs);
     const s: Socket = connect({
       host: target.ip,
       port: target.port,
       onread: {
-        buffer: window,
+        buffer: () => windows.window(),
         callback: (n: number, buf: Uint8Array): boolean => {
-          used += n;
-          nextSlabBytes = n === buf.length ? LARGE_SLAB_BYTES : SMALL_SLAB_BYTES;
+          windows.consumed(n, buf.length);
           s.emit('data', Buffer.from(buf.buffer, buf.byteOffset, n));
           return true;
         },
       },
     });
+    this.windows.set(s, windows);
+    s.once('close', () => windows.close());
     s.setNoDelay(true);
     return s;
   }
@@ -311,14 +304,15 @@ export class LeanReader {
           const end = headEnd(all, seen - 3);
           if (end < 0) {
             if (all.length > MAX_HEAD_BYTES) throw new FramingError('response head too large');
-            headBytes = all;
+            // The first read's bytes are a view of a slab that may be used again: keep a copy.
+            headBytes = all === chunk ? Buffer.from(chunk) : all;
             return;
           }
           const head = parseResponseHead(all.subarray(0, end - 4).toString('latin1'));
           const framing = framingOf(method, head);
           framer = new BodyFramer(framing);
           keepAlive = framing.kind !== 'close' && !/(^|,)\s*close\s*(,|$)/i.test(String(head.headers.connection ?? ''));
-          body = new LeanBody(s, () => fail(new BackendError('ABORTED', 'response body abandoned by the proxy')));
+          body = new LeanBody(s, this.windows.get(s), () => fail(new BackendError('ABORTED', 'response body abandoned by the proxy')));
           settled = true;
           resolve({ status: head.status, headers: head.headers, body, abort: () => fail(new BackendError('ABORTED', 'call abandoned by the proxy')) });
           if (framer.done) finish(all.length - end);

@@ -16,6 +16,7 @@
  */
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
+import { markForwardsPieces, releasePiece } from '../backend/read-slabs';
 import type { BackendResponse } from '../backend/storage-client';
 
 /** The next replica's whole body (same version), or undefined when no replica is left. */
@@ -48,6 +49,9 @@ export class ReplicaBody extends Readable {
     // A storage server sends 256 KiB chunks that arrive as 64 KiB reads: with the default 16 KiB
     // buffer every chunk would pause and resume the replica's socket (a syscall pair each).
     super({ highWaterMark: BUFFER_BYTES });
+    // Chunks go on as they came (or as views, at a seam), so the response writer may release
+    // them to the read slabs once written.
+    markForwardsPieces(this);
     this.follow(first);
   }
 
@@ -74,8 +78,11 @@ export class ReplicaBody extends Readable {
           this.destroy(new Error(`replica ${res.node.ip}:${res.node.port} holds different bytes than those already sent`));
           return;
         }
+        if (n === chunk.length) {
+          releasePiece(chunk); // read whole and dropped: nobody else holds it
+          return;
+        }
         chunk = chunk.subarray(n);
-        if (chunk.length === 0) return;
       }
       this.sent += chunk.length;
       this.sentCrc = crc32(chunk, this.sentCrc);

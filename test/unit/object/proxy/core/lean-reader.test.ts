@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { LeanReader, type LeanReply } from '../../../../../services/object/proxy/backend/lean-reader';
+import { releasePiece } from '../../../../../services/object/proxy/backend/read-slabs';
 
 const servers: (Server | NetServer)[] = [];
 let reader: LeanReader;
@@ -206,5 +207,52 @@ describe('LeanReader', () => {
     await expect(reader.read(t, 'GET', '/a b', {})).rejects.toMatchObject({ name: 'BackendError' });
     await expect(reader.read(t, 'GET', '/a', { 'Bad Name': 'v' })).rejects.toMatchObject({ name: 'BackendError' });
     expect(t.sockets.size).toBe(0);
+  });
+
+  describe('read slabs used again', () => {
+    /** Body `id`: 32-bit words `id << 24 | word index`, so any byte from another body or offset shows. */
+    const bodyOf = (id: number, bytes: number): Buffer => {
+      const b = Buffer.alloc(bytes);
+      for (let i = 0; i < bytes; i += 4) b.writeUInt32LE(((id << 24) | (i >> 2)) >>> 0, i);
+      return b;
+    };
+    const SIZE = 3 * 1024 * 1024;
+    const bodies = [0, 1, 2, 3, 4, 5].map((id) => bodyOf(id, SIZE));
+    const serve = (): Promise<{ ip: string; port: number }> =>
+      listen(createServer((req, res) => res.writeHead(200, { 'Content-Length': SIZE }).end(bodies[Number(req.url?.slice(1))])));
+    /** Reads body `id`, holding every piece for `holdMs`; checks the held pieces, then releases them. */
+    const readHeld = async (target: { ip: string; port: number }, id: number, holdMs: number): Promise<void> => {
+      const r = await reader.read(target, 'GET', `/${id}`, {});
+      const held: Buffer[] = [];
+      for await (const c of r.body) held.push(c as Buffer);
+      await new Promise((res) => setTimeout(res, holdMs));
+      expect(Buffer.concat(held).equals(bodies[id])).toBe(true);
+      for (const p of held) releasePiece(p);
+    };
+
+    test('released large bodies give their slabs to later reads, and no held piece is ever overwritten', async () => {
+      const target = await serve();
+      for (let round = 0; round < 3; round++) {
+        // Concurrent reads on several connections; each holds its pieces while the others read
+        // on, so a slab handed out early would show as another body's bytes.
+        await Promise.all(bodies.map((_, id) => readHeld(target, id, 5 + ((id * 7 + round * 3) % 20))));
+      }
+      expect(reader.slabs.counters.reused).toBeGreaterThan(0);
+      // With everything released, one more read takes every large slab from the pool.
+      const before = reader.slabs.counters;
+      await readHeld(target, 0, 0);
+      const after = reader.slabs.counters;
+      expect(after.taken - before.taken).toBeGreaterThan(2);
+      expect(after.reused - before.reused).toBe(after.taken - before.taken);
+    });
+
+    test('pieces that are never released are never reused', async () => {
+      const target = await serve();
+      const kept = await reader.read(target, 'GET', '/0', {});
+      const held: Buffer[] = [];
+      for await (const c of kept.body) held.push(c as Buffer);
+      for (let id = 1; id < bodies.length; id++) await readHeld(target, id, 0);
+      expect(Buffer.concat(held).equals(bodies[0])).toBe(true);
+    });
   });
 });
