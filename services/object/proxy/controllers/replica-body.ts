@@ -46,8 +46,8 @@ export class ReplicaBody extends Readable {
     private readonly next: Continuation,
     private readonly events: ReplicaBodyEvents,
   ) {
-    // A storage server sends 256 KiB chunks that arrive as 64 KiB reads: with the default 16 KiB
-    // buffer every chunk would pause and resume the replica's socket (a syscall pair each).
+    // A storage server sends 1 MiB chunks that arrive as reads of up to 256 KiB: with the default
+    // 16 KiB buffer every read would pause and resume the replica's socket (a syscall pair each).
     super({ highWaterMark: BUFFER_BYTES });
     // Chunks go on as they came (or as views, at a seam), so the response writer may release
     // them to the read slabs once written.

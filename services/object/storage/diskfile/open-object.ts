@@ -20,7 +20,12 @@ import { closeSync, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ObjectMetadata } from './object-metadata';
 
-const COPY_CHUNK = 256 * 1024;
+/**
+ * 1 MiB per read and socket write: a quarter of the thread-pool round trips and writes of 256 KiB
+ * (measured: storage CPU per 64 MiB GET ~190 -> ~165 ms), for 2 MiB of buffers per large read
+ * in flight (smaller objects get buffers of their size).
+ */
+const COPY_CHUNK = 1024 * 1024;
 
 /** What an open `.data` is read through: a FileHandle (fs/promises) or a SyncFileSource. */
 export interface ReadSource {
