@@ -29,6 +29,23 @@ export const SYSMETA_CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE = `${SYSMETA_PREFIX}
  */
 export const SWIFT_BYTES_PARAM = /;\s*swift_bytes=([^;]*)/;
 
+export const SYSMETA_CONTAINER_UPDATE_OVERRIDE_ETAG = `${SYSMETA_PREFIX}container-update-override-etag`;
+
+/**
+ * `; slo_etag=X` in a container row's etag (Swift's): the SLO ETag a static large object's GET
+ * answers with, next to the manifest's own MD5, which stays the row's hash. Spaces around `=`
+ * are allowed as Swift's header parameter parser allows them; group 1 is the value.
+ */
+export const SLO_ETAG_PARAM = /;\s*slo_etag\s*=([^;]*)/;
+
+/**
+ * The container row etag a manifest PUT asks for: `<manifest MD5>; slo_etag=<SLO ETag>`, the
+ * form Swift's SLO middleware writes (both unquoted; listings quote the SLO ETag).
+ */
+export function sloEtagOverride(manifestEtag: string, sloEtag: string): string {
+  return `${manifestEtag}; slo_etag=${sloEtag}`;
+}
+
 /** Standard headers an object stores and returns (Swift's `allowed_headers` default). */
 export const ALLOWED_HEADERS: readonly string[] = [
   'cache-control',

@@ -18,6 +18,12 @@
  *   middleware has the storage servers write its row so) lists `bytes` N, the SLO's size, and
  *   its content type without the parameter (Swift's override_bytes_from_content_type). The
  *   container's bytes used still counts the manifest's own size.
+ * - A row whose hash carries `; slo_etag=X` (the same manifest rows) lists `hash` without the
+ *   parameter (the manifest's MD5) and, in JSON, `"slo_etag": "\"X\""`, quoted as Swift's SLO
+ *   middleware shows it: the ETag a GET of the object answers with. Swift's XML listings carry
+ *   only name, hash, bytes, content_type and last_modified (its listing_formats builds them from
+ *   the JSON after the SLO middleware has split the hash), so XML shows the plain hash and no
+ *   slo_etag; plain listings are names only.
  */
 
 import { SWIFT_BYTES_PARAM } from '../common/object-headers';
@@ -29,6 +35,8 @@ export interface ObjectListingItem {
   bytes: number;
   content_type: string;
   last_modified: string;
+  /** A static large object's ETag, quoted (JSON listings only; see withSloEtag). */
+  slo_etag?: string;
 }
 
 /** A container in an account listing, as the account servers send it. */
@@ -130,29 +138,92 @@ export function withSwiftBytes(item: ObjectListingItem): ObjectListingItem {
   return { ...item, content_type: contentType, bytes: /^\d{1,16}$/.test(value) ? Number(value) : item.bytes };
 }
 
+/** What a row's hash says once its `slo_etag` parameter is taken out. */
+export interface SplitHash {
+  /** The hash without `slo_etag`; any other parameters kept as `; name=value`. */
+  hash: string;
+  /** The parameter's value, unquoted; undefined when it is empty. */
+  sloEtag?: string;
+}
+
+/** The marker every split looks for first: most rows never carry it, and pay one scan. */
+const SLO_ETAG_MARK = 'slo_etag';
+
+function unquote(v: string): string {
+  return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v;
+}
+
+/**
+ * Splits `<etag>; slo_etag=X` the way Swift's SLO middleware reads a listing row's hash (as a
+ * header value with parameters): the value before the first `;` trimmed; parameters `name=value`
+ * with names lower-cased, values trimmed and unquoted; pieces without `=` dropped; a repeated
+ * name keeps its last value. Only the lower-case `slo_etag` the proxy writes is looked for, so
+ * a listing without it costs one byte scan. Undefined when there is no `slo_etag` parameter: the
+ * hash is then left exactly as it is, whatever else it holds. When there is one, the other
+ * parameters are kept, rewritten as `; name=value`.
+ */
+export function splitSloEtag(raw: string): SplitHash | undefined {
+  if (!raw.includes(SLO_ETAG_MARK)) return undefined;
+  const [first, ...pieces] = raw.split(';');
+  const params = new Map<string, string>();
+  for (const piece of pieces) {
+    const eq = piece.indexOf('=');
+    if (eq < 0) continue;
+    params.set(piece.slice(0, eq).trim().toLowerCase(), unquote(piece.slice(eq + 1).trim()));
+  }
+  const sloEtag = params.get(SLO_ETAG_MARK);
+  if (sloEtag === undefined) return undefined;
+  params.delete(SLO_ETAG_MARK);
+  let hash = first.trim();
+  for (const [name, value] of params) hash += `; ${name}=${value}`;
+  return sloEtag === '' ? { hash } : { hash, sloEtag };
+}
+
+/**
+ * An object entry with any `slo_etag` taken out of its hash into `slo_etag` (quoted, as Swift
+ * lists it). An empty value only goes from the hash: `""` would name no ETag at all.
+ */
+export function withSloEtag(item: ObjectListingItem): ObjectListingItem {
+  const split = typeof item.hash === 'string' ? splitSloEtag(item.hash) : undefined;
+  if (!split) return item;
+  const out: ObjectListingItem = { ...item, hash: split.hash };
+  delete out.slo_etag;
+  if (split.sloEtag !== undefined) out.slo_etag = `"${split.sloEtag}"`;
+  return out;
+}
+
+/** An object entry as listings show it: swift_bytes and slo_etag applied. */
+export function withListingParams(item: ObjectListingItem): ObjectListingItem {
+  return withSloEtag(withSwiftBytes(item));
+}
+
 function isObjectItem(item: ListingItem): item is ObjectListingItem {
   return 'content_type' in item && typeof item.content_type === 'string';
 }
 
-/** Applies withSwiftBytes to every object entry of a container listing. */
-export function applySwiftBytes(items: readonly ListingItem[]): ListingItem[] {
-  return items.map((item) => (isObjectItem(item) ? withSwiftBytes(item) : item));
+/** Applies withListingParams (swift_bytes and slo_etag) to every object entry of a container listing. */
+export function applyListingParams(items: readonly ListingItem[]): ListingItem[] {
+  return items.map((item) => (isObjectItem(item) ? withListingParams(item) : item));
 }
 
 /**
- * A container listing's JSON as the storage servers sent it, with swift_bytes applied. The
- * common listing has no SLO rows: then the same bytes come back, not re-encoded.
+ * A container listing's JSON as the storage servers sent it, with swift_bytes and slo_etag
+ * applied. The common listing has no SLO rows: then the same bytes come back, not re-encoded
+ * (also when a name merely contains one of the markers and no row changes).
  */
 export function containerListingJson(json: Buffer): Buffer {
-  if (!json.includes('swift_bytes=')) return json;
+  if (!json.includes('swift_bytes=') && !json.includes(SLO_ETAG_MARK)) return json;
   let items: unknown;
   try {
     items = JSON.parse(json.toString('utf8'));
   } catch {
     return json;
   }
-  if (!Array.isArray(items)) return json;
-  return Buffer.from(JSON.stringify(applySwiftBytes(items as ListingItem[])), 'utf8');
+  if (!Array.isArray(items) || !items.every((i) => typeof i === 'object' && i !== null)) return json;
+  const listed = items as ListingItem[];
+  const applied = applyListingParams(listed);
+  if (applied.every((item, i) => item === listed[i])) return json;
+  return Buffer.from(JSON.stringify(applied), 'utf8');
 }
 
 export function escapeXmlText(s: string): string {
@@ -226,7 +297,7 @@ export interface ListingToRender {
 }
 
 export function renderListing(l: ListingToRender): RenderedListing {
-  const items = l.kind === 'container' ? applySwiftBytes(l.items) : l.items;
+  const items = l.kind === 'container' ? applyListingParams(l.items) : l.items;
   let text: string;
   if (l.contentType === 'application/json') text = JSON.stringify(items);
   else if (l.contentType === 'text/plain') text = listingText(items);

@@ -8,7 +8,10 @@
  * boundaries, the manifest itself, bad manifests refused with nothing stored, and
  * ?multipart-manifest=delete removing segments and manifest. Ranged entries ("range" in the
  * manifest: only part of a segment), and container listings that show the SLO's size
- * (swift_bytes) while the container's bytes used counts the manifest.
+ * (swift_bytes) while the container's bytes used counts the manifest, and its ETag: the row's
+ * hash on the container replicas is `<manifest MD5>; slo_etag=<SLO ETag>`, JSON listings show
+ * `hash` = the manifest's MD5 plus `slo_etag` = the quoted SLO ETag (the HEAD's ETag), XML the
+ * plain hash only (as Swift's), and no client header can make a plain object claim one.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { startCluster, v1Path, type Cluster, type Reply } from './cluster-harness';
@@ -31,6 +34,7 @@ beforeAll(async () => {
   expect((await req('PUT', v1Path(ACCOUNT, 'c'))).status).toBe(201);
   expect((await req('PUT', v1Path(ACCOUNT, 'ranged'))).status).toBe(201);
   expect((await req('PUT', v1Path(ACCOUNT, 'lst'))).status).toBe(201);
+  expect((await req('PUT', v1Path(ACCOUNT, 'etags'))).status).toBe(201);
   for (const [i, s] of segments.entries()) expect((await req('PUT', v1Path(ACCOUNT, 'segs', `big/${i}`), {}, s)).status).toBe(201);
 }, 90_000);
 
@@ -191,8 +195,6 @@ describe('static large objects', () => {
     expect((await req('HEAD', v1Path(ACCOUNT, 'lst', 'm.bin'))).headers['content-type']).toBe('application/x-big');
   });
 
-  // FAILS until services/object/proxy/controllers/container.ts passes the replicas' JSON through
-  // containerListingJson (listing-format.ts); then make it an ordinary test.
   test('a plain JSON listing shows the SLO\'s size and plain content type', async () => {
     const list = JSON.parse((await req('GET', `${v1Path(ACCOUNT, 'lst')}?format=json`)).body.toString()) as { name: string; bytes: number; content_type: string }[];
     expect(list.map((o) => [o.name, o.bytes, o.content_type])).toEqual([['m.bin', whole.length, 'application/x-big'], ['plain.txt', 3, 'text/plain']]);
@@ -209,6 +211,85 @@ describe('static large objects', () => {
     expect((await req('PUT', v1Path(ACCOUNT, 'lst', 'm.bin'), { 'Content-Type': 'text/x-now-plain' }, 'hello')).status).toBe(201);
     const xml = (await req('GET', `${v1Path(ACCOUNT, 'lst')}?format=xml&prefix=m.`)).body.toString();
     expect(xml).toMatch(/<name>m\.bin<\/name><hash>[0-9a-f]{32}<\/hash><bytes>5<\/bytes><content_type>text\/x-now-plain<\/content_type>/);
+  });
+
+  describe('slo_etag in listings', () => {
+    interface Row {
+      name: string;
+      hash: string;
+      bytes: number;
+      content_type: string;
+      slo_etag?: string;
+    }
+    const jsonRows = async (query = ''): Promise<Row[]> => {
+      const r = await req('GET', `${v1Path(ACCOUNT, 'etags')}?format=json${query}`);
+      expect(r.status).toBe(200);
+      return JSON.parse(r.body.toString()) as Row[];
+    };
+    let manifestMd5 = '';
+
+    beforeAll(async () => {
+      // A forged override on the manifest PUT too: the gatekeeper drops it, the middleware sets its own.
+      const put = await req('PUT', `${v1Path(ACCOUNT, 'etags', 'slo.bin')}?multipart-manifest=put`, { 'Content-Type': 'application/x-big', 'X-Object-Sysmeta-Container-Update-Override-Etag': 'feed; slo_etag=forged' }, manifest());
+      expect(put.status).toBe(201);
+      expect((await req('PUT', v1Path(ACCOUNT, 'etags', 'plain.txt'), { 'Content-Type': 'text/plain' }, 'abc')).status).toBe(201);
+      manifestMd5 = md5((await req('GET', `${v1Path(ACCOUNT, 'etags', 'slo.bin')}?multipart-manifest=get`)).body);
+    });
+
+    test('the container replicas hold `<manifest MD5>; slo_etag=<SLO ETag>`', async () => {
+      const { partition, nodes } = cluster.nodesFor('container', ACCOUNT, 'etags');
+      for (const n of nodes) {
+        const r = await cluster.storageAt(n.port).request({ method: 'GET', path: `/${n.device}/${partition}/${ACCOUNT}/etags`, headers: { 'X-Backend-Storage-Layer': 'container' } });
+        expect(r.status).toBe(200);
+        const rows = JSON.parse(r.body.toString()) as Row[];
+        expect(rows.map((o) => [o.name, o.hash])).toEqual([['plain.txt', md5('abc')], ['slo.bin', `${manifestMd5}; slo_etag=${sloEtag}`]]);
+      }
+    });
+
+    test('JSON: hash is the manifest\'s MD5, slo_etag the quoted ETag a HEAD answers with', async () => {
+      const head = await req('HEAD', v1Path(ACCOUNT, 'etags', 'slo.bin'));
+      expect(head.headers.etag).toBe(`"${sloEtag}"`);
+      // Passed through from the replicas, and rendered by the proxy (path=): the same answer.
+      for (const query of ['', '&path=']) {
+        const rows = await jsonRows(query);
+        expect(rows).toEqual([
+          { name: 'plain.txt', hash: md5('abc'), bytes: 3, content_type: 'text/plain', last_modified: expect.any(String) },
+          { name: 'slo.bin', hash: manifestMd5, bytes: whole.length, content_type: 'application/x-big', last_modified: expect.any(String), slo_etag: head.headers.etag },
+        ]);
+        expect('slo_etag' in rows[0]).toBe(false);
+      }
+    });
+
+    test('XML: the plain hash, no slo_etag (Swift\'s container_to_xml); plain: names only', async () => {
+      const xml = (await req('GET', `${v1Path(ACCOUNT, 'etags')}?format=xml`)).body.toString();
+      expect(xml).toContain(`<object><name>slo.bin</name><hash>${manifestMd5}</hash><bytes>${whole.length}</bytes><content_type>application/x-big</content_type><last_modified>`);
+      expect(xml).toContain(`<object><name>plain.txt</name><hash>${md5('abc')}</hash><bytes>3</bytes>`);
+      expect(xml).not.toContain('slo_etag');
+      const plain = await req('GET', `${v1Path(ACCOUNT, 'etags')}?format=plain`);
+      expect(plain.body.toString()).toBe('plain.txt\nslo.bin\n');
+    });
+
+    test('a client\'s override headers cannot make a plain object list a slo_etag', async () => {
+      const forged = {
+        'Content-Type': 'text/plain',
+        'X-Object-Sysmeta-Container-Update-Override-Etag': `${md5('liar')}; slo_etag=${sloEtag}`,
+        'X-Backend-Container-Update-Override-Etag': `${md5('liar')}; slo_etag=${sloEtag}`,
+        'X-Object-Sysmeta-Slo-Etag': sloEtag,
+      };
+      expect((await req('PUT', v1Path(ACCOUNT, 'etags', 'liar.txt'), forged, 'liar')).status).toBe(201);
+      expect((await jsonRows('&prefix=liar'))).toEqual([{ name: 'liar.txt', hash: md5('liar'), bytes: 4, content_type: 'text/plain', last_modified: expect.any(String) }]);
+      // A client ETag carrying the parameter is not the body's MD5: refused, nothing listed.
+      const etagged = await req('PUT', v1Path(ACCOUNT, 'etags', 'liar2.txt'), { Etag: `${md5('liar')}; slo_etag=${sloEtag}` }, 'liar');
+      expect(etagged.status).toBe(422);
+      expect((await jsonRows('&prefix=liar2'))).toEqual([]);
+      expect((await req('DELETE', v1Path(ACCOUNT, 'etags', 'liar.txt'))).status).toBe(204);
+    });
+
+    test('a plain object written over the manifest lists without slo_etag again', async () => {
+      expect((await req('PUT', v1Path(ACCOUNT, 'etags', 'slo.bin'), { 'Content-Type': 'text/plain' }, 'now plain')).status).toBe(201);
+      const rows = await jsonRows('&prefix=slo');
+      expect(rows).toEqual([{ name: 'slo.bin', hash: md5('now plain'), bytes: 9, content_type: 'text/plain', last_modified: expect.any(String) }]);
+    });
   });
 
   test('?multipart-manifest=delete removes the segments and the manifest', async () => {

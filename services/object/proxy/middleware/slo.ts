@@ -11,6 +11,9 @@
  *   X-Object-Sysmeta-Container-Update-Override-Content-Type): the container row's content type is
  *   `<type>;swift_bytes=<SLO size>`, so listings report the SLO's size (listing-format.ts strips
  *   the parameter into `bytes`) while the container's bytes used counts the manifest itself.
+ *   Likewise the row's etag is `<manifest MD5>; slo_etag=<SLO ETag>` (Swift's
+ *   X-Object-Sysmeta-Container-Update-Override-Etag): JSON listings show `hash` (the manifest's
+ *   MD5, what the row's object really holds) and `slo_etag` (the quoted ETag a GET answers with).
  * - GET/HEAD of a manifest answers for the whole: total Content-Length, the SLO ETag (quoted),
  *   and the segments' bytes streamed in order through sub-requests, each checked against the
  *   ETag the manifest recorded (a changed segment ends the stream early, so the client notices).
@@ -22,11 +25,12 @@
  * The SLO is recognized by its system metadata only: X-Static-Large-Object is a header clients
  * could set with a POST, so it is refused on PUT, dropped from POST, and never trusted.
  */
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { plainResponse, textResponse } from '../app/responses';
 import type { Handler, Middleware, ProxyRequest, ProxyResponse } from '../app/types';
 import { contentTypeFor } from '../controllers/object-rules';
-import { SYSMETA_CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE } from '../../common/object-headers';
+import { SYSMETA_CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE, SYSMETA_CONTAINER_UPDATE_OVERRIDE_ETAG, sloEtagOverride } from '../../common/object-headers';
 import {
   checkSegments,
   entryLength,
@@ -193,6 +197,9 @@ export function createSloMiddleware(ctx: { config: { slo: SloLimits } }): Middle
       headers[SLO_ETAG] = checked.etag;
       headers[SLO_SIZE] = String(checked.size);
       headers[SYSMETA_CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE] = `${contentTypeFor(req.headers['content-type'], req.object!)};swift_bytes=${checked.size}`;
+      // Set, never merged with an incoming value: nothing before this middleware may write it
+      // (the gatekeeper drops clients' sysmeta), so any value here would be forged.
+      headers[SYSMETA_CONTAINER_UPDATE_OVERRIDE_ETAG] = sloEtagOverride(createHash('md5').update(manifest).digest('hex'), checked.etag);
       const res = await next(subRequest(req, 'PUT', req.container!, req.object!, headers, Readable.from([manifest])));
       if (res.status !== 201) return res;
       return { ...res, headers: { ...withoutHeaders(res.headers, ['etag']), Etag: quotedEtag(checked.etag) } };

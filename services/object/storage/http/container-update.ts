@@ -10,14 +10,15 @@
  * What the row says can be overridden by the writer, as in Swift: `X-Backend-Container-Update-
  * Override-{Etag,Size,Content-Type}` for this request only, and the same names under
  * `X-Object-Sysmeta-Container-Update-Override-`, which are stored with the object and win. The
- * proxy's SLO middleware uses the latter so a manifest's row reads `<type>;swift_bytes=<SLO size>`.
+ * proxy's SLO middleware uses the latter so a manifest's row reads `<type>;swift_bytes=<SLO size>`
+ * with etag `<manifest MD5>; slo_etag=<SLO ETag>`.
  */
 import { randomUUID } from 'node:crypto';
 import { rename } from 'node:fs/promises';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import * as path from 'node:path';
 import { hashPath } from '../../common/hash-path';
-import { CONTAINER_UPDATE_OVERRIDE_PREFIXES, SWIFT_BYTES_PARAM } from '../../common/object-headers';
+import { CONTAINER_UPDATE_OVERRIDE_PREFIXES, SLO_ETAG_PARAM, SWIFT_BYTES_PARAM } from '../../common/object-headers';
 import type { Logger } from '../../../runtime/log';
 import type { HashSecret, ObjectRef } from '../diskfile/disk-file';
 import { fsyncDir, mkdirDurable, writeNewFile } from '../diskfile/durable-fs';
@@ -55,17 +56,22 @@ const OVERRIDABLE: Readonly<Record<string, string>> = { etag: 'X-Etag', size: 'X
 
 /** Every `swift_bytes` parameter of a content type. */
 const ALL_SWIFT_BYTES_PARAMS = new RegExp(SWIFT_BYTES_PARAM.source, 'g');
+/** Every `slo_etag` parameter of an etag. */
+const ALL_SLO_ETAG_PARAMS = new RegExp(SLO_ETAG_PARAM.source, 'g');
 
 /**
  * The update's headers with the overrides in `headers` (lower-case names, as Node gives them)
  * applied. An override of the size must be a non-negative integer; one that is not is ignored
  * rather than failing a committed write. A `swift_bytes` parameter in the object's own content
- * type is dropped: only an override may set it, or any client could choose the size its object
- * lists with.
+ * type, and a `slo_etag` parameter in its own etag, are dropped: only an override may set them
+ * (and clients can send neither kind: the proxy's gatekeeper drops X-Backend-* and sysmeta), or
+ * any client could choose the size its object lists with or pass it off as a large object.
+ * Overrides are applied weakest first (backend, then sysmeta), as Swift's object server does.
  */
 export function withUpdateOverrides(update: Readonly<Record<string, string>>, headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
   const out = { ...update };
   if (out['X-Content-Type'] !== undefined) out['X-Content-Type'] = out['X-Content-Type'].replace(ALL_SWIFT_BYTES_PARAMS, '');
+  if (out['X-Etag'] !== undefined) out['X-Etag'] = out['X-Etag'].replace(ALL_SLO_ETAG_PARAMS, '');
   for (const prefix of CONTAINER_UPDATE_OVERRIDE_PREFIXES) {
     for (const [name, raw] of Object.entries(headers)) {
       if (raw === undefined || !name.startsWith(prefix)) continue;

@@ -3,7 +3,7 @@
  * manifest's row carries `<type>;swift_bytes=<SLO size>`; listings show that size as `bytes` and
  * the type without the parameter, in JSON and XML alike. Plain rows are untouched.
  */
-import { applySwiftBytes, containerListingJson, renderListing, withSwiftBytes, type ListingItem, type ObjectListingItem } from '../../../../../services/object/proxy/listing-format';
+import { applyListingParams, containerListingJson, renderListing, withSwiftBytes, type ListingItem, type ObjectListingItem } from '../../../../../services/object/proxy/listing-format';
 
 const row = (content_type: string, bytes = 321): ObjectListingItem => ({ name: 'big', hash: 'd41d8cd98f00b204e9800998ecf8427e', bytes, content_type, last_modified: '2026-11-25T18:00:00.123450' });
 
@@ -33,8 +33,8 @@ describe('withSwiftBytes', () => {
 describe('rendered listings', () => {
   const items: ListingItem[] = [row('application/x-big;swift_bytes=212345'), { subdir: 'd/' }, { ...row('text/plain'), name: 'small', bytes: 3 }];
 
-  test('applySwiftBytes leaves subdirs and plain rows alone', () => {
-    expect(applySwiftBytes(items)).toEqual([{ ...row('application/x-big'), bytes: 212345 }, { subdir: 'd/' }, { ...row('text/plain'), name: 'small', bytes: 3 }]);
+  test('applyListingParams leaves subdirs and plain rows alone', () => {
+    expect(applyListingParams(items)).toEqual([{ ...row('application/x-big'), bytes: 212345 }, { subdir: 'd/' }, { ...row('text/plain'), name: 'small', bytes: 3 }]);
   });
 
   test('JSON', () => {

@@ -157,6 +157,8 @@ describe('SLO middleware over a simulated object store', () => {
     const stored = store.objects.get('/c/big')!;
     expect(stored.headers['x-object-sysmeta-slo-size']).toBe('17');
     expect(stored.headers['x-static-large-object']).toBe('True');
+    // The container row: the manifest's own MD5, and the SLO ETag listings show as slo_etag.
+    expect(stored.headers['x-object-sysmeta-container-update-override-etag']).toBe(`${md5(stored.body)}; slo_etag=${sloEtag}`);
     expect(stored.headers['content-type']).toBe('text/plain');
     expect(JSON.parse(stored.body.toString()).map((s: { name: string }) => s.name)).toEqual(['/segs/1', '/segs/2', '/segs/3']);
     expect(store.calls.filter((c) => c.startsWith('HEAD'))).toHaveLength(3);
@@ -303,6 +305,13 @@ describe('SLO middleware over a simulated object store', () => {
   test('the container update override uses the type the object gets when none is given', async () => {
     await slo(req('PUT', 'c/movie.mp4', { query: 'multipart-manifest=put', body: manifestBody() }));
     expect(store.objects.get('/c/movie.mp4')!.headers['x-object-sysmeta-container-update-override-content-type']).toBe('video/mp4;swift_bytes=17');
+  });
+
+  test('an etag override arriving with the manifest PUT is replaced, never kept or merged', async () => {
+    const forged = { 'content-type': 'a/b', 'x-object-sysmeta-container-update-override-etag': 'feed; slo_etag=forged' };
+    expect((await slo(req('PUT', 'c/big', { query: 'multipart-manifest=put', body: manifestBody(), headers: forged }))).status).toBe(201);
+    const stored = store.objects.get('/c/big')!;
+    expect(stored.headers['x-object-sysmeta-container-update-override-etag']).toBe(`${md5(stored.body)}; slo_etag=${md5(md5(segA) + md5(segB) + md5(segC))}`);
   });
 
   test('X-Static-Large-Object cannot be forged', async () => {
