@@ -177,14 +177,16 @@ export function objectListing(body: string, h: Headers, account: string, contain
     container,
     name,
     size: num(e.bytes),
-    etag: unquote(str(e.hash)),
+    // A static large object lists its manifest's MD5 as `hash` and the ETag its GET answers
+    // with as `slo_etag` (listing-format.ts); Object.etag is the latter, as on HEAD/GET.
+    etag: unquote(str(e.slo_etag ?? e.hash)),
     contentType: str(e.content_type),
     lastModified: listingDate(e.last_modified),
     metadata: {},
     timestamp: '',
     deleteAt: 0,
     headers: {},
-    largeObject: false,
+    largeObject: typeof e.slo_etag === 'string',
   }));
   return {
     objects: items,

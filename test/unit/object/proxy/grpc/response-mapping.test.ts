@@ -115,6 +115,9 @@ describe('listings', () => {
     expect(page.nextPageToken).toBe('é');
     expect([page.objectCount, page.bytesUsed]).toEqual([10, 99]);
     expect(objectListing(objects, {}, 'A', 'c', 4).nextPageToken).toBe('');
+    // A static large object: the ETag its GET answers with, flagged as large.
+    const slo = objectListing(JSON.stringify([{ name: 's', bytes: 5, hash: 'm5', slo_etag: '"e5"', content_type: 'x/y', last_modified: '2016-12-21T14:47:20.123450' }]), {}, 'A', 'c', 5);
+    expect([slo.objects[0].etag, slo.objects[0].largeObject, page.objects[0].largeObject]).toEqual(['e5', true, false]);
     const endsInSubdir = JSON.stringify([{ name: 'a' }, { subdir: 'b/' }]);
     expect(objectListing(endsInSubdir, {}, 'A', 'c', 2).nextPageToken).toBe('b/');
   });
