@@ -16,7 +16,8 @@ import { Readable } from 'node:stream';
 import type { Logger } from '../../runtime/log';
 import { textResponse, withTransHeaders } from './app/responses';
 import { BackendError } from './backend/backend-error';
-import { forwardsPieces, releasePiece } from './backend/read-slabs';
+import { forwardsPieces } from './backend/read-slabs';
+import { writeReleasing } from './app/write-releasing';
 import { ContinueOnRead } from './app/continue-on-read';
 import { parseSwiftPath } from './app/swift-path';
 import { newTransId } from './app/trans-id';
@@ -237,26 +238,3 @@ function send(req: IncomingMessage, res: ServerResponse, answer: ProxyResponse):
   else body.pipe(res);
 }
 
-/**
- * body.pipe(res) for a body of lean reader pieces: each piece goes back to its read slab once
- * its socket write completed, so large GETs reuse slabs instead of allocating (read-slabs.ts).
- * A failed write keeps its piece (the slab is then simply not reused).
- */
-function writeReleasing(body: Readable, res: ServerResponse): void {
-  let waiting = false;
-  const onDrain = (): void => {
-    waiting = false;
-    body.resume();
-  };
-  body.on('data', (chunk: Buffer) => {
-    const more = res.write(chunk, (err) => {
-      if (!err) releasePiece(chunk);
-    });
-    if (!more && !waiting) {
-      waiting = true;
-      body.pause();
-      res.once('drain', onDrain);
-    }
-  });
-  body.once('end', () => res.end());
-}
