@@ -259,7 +259,7 @@ export class StorageClient {
 }
 
 /**
- * One body being streamed to one storage server (after its 100 Continue). write() respects the
+ * One body being streamed to one storage server (after its 100 Continue). writeAll() respects the
  * connection's backpressure; finish() ends the body and waits for the server's verdict;
  * abort() cuts the connection so the server commits nothing.
  */
@@ -294,9 +294,15 @@ export class BackendUpload {
     this.response.catch(() => undefined);
   }
 
-  async write(chunk: Buffer): Promise<void> {
+  /**
+   * Writes the chunks in this turn (so they leave in one writev) and resolves once the
+   * connection can take more.
+   */
+  async writeAll(chunks: readonly Buffer[]): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.cr.write(chunk)) return;
+    let ok = true;
+    for (const c of chunks) ok = this.cr.write(c);
+    if (ok) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         this.cr.off('drain', done);

@@ -49,7 +49,7 @@ describe('StorageClient and reset connections', () => {
     const opened = await fake.client().openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 5 } }));
     expect(opened.kind).toBe('continue');
     if (opened.kind !== 'continue') return;
-    await opened.upload.write(Buffer.from('hello'));
+    await opened.upload.writeAll([Buffer.from('hello')]);
     expect((await opened.upload.finish()).status).toBe(201);
     expect(received).toBe('hello');
     expect(attempts).toBe(2);

@@ -67,8 +67,8 @@ describe('StorageClient', () => {
     const opened = await fake.client().openUpload(request(port, { method: 'PUT', headers: { 'Content-Length': 10 } }));
     expect(opened.kind).toBe('continue');
     if (opened.kind !== 'continue') return;
-    await opened.upload.write(Buffer.from('01234'));
-    await opened.upload.write(Buffer.from('56789'));
+    await opened.upload.writeAll([Buffer.from('01234')]);
+    await opened.upload.writeAll([Buffer.from('567'), Buffer.from('89')]);
     expect((await opened.upload.finish()).status).toBe(201);
     expect(got).toBe('0123456789');
   });
@@ -95,7 +95,7 @@ describe('StorageClient', () => {
       }).then((port) => {
         void fake.client().openUpload(request(port, { method: 'PUT', headers: { 'Transfer-Encoding': 'chunked' } })).then(async (opened) => {
           if (opened.kind !== 'continue') throw new Error('refused');
-          await opened.upload.write(Buffer.alloc(1000, 1));
+          await opened.upload.writeAll([Buffer.alloc(1000, 1)]);
           setTimeout(() => opened.upload.abort(), 50);
         });
       });
