@@ -117,6 +117,11 @@ export async function putObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
     await Promise.all(uploads.map((u) => (u.failure ? undefined : u.writeAll(bufs).catch(() => undefined))));
     return uploads.filter((u) => !u.failure).length >= quorum;
   };
+  const lostQuorum = (): ProxyResponse => {
+    abortAll();
+    ctx.logger.warn('object PUT lost its quorum mid-body', { txId: req.transId });
+    return textResponse(503, undefined, { Connection: 'close' });
+  };
   try {
     // Leaving the loop early (413, lost quorum) must not destroy the client's connection before it is answered.
     for await (const chunk of body.iterator({ destroyOnReturn: false })) {
@@ -131,18 +136,9 @@ export async function putObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
       if (digestTrailer) crc = crc32(buf, crc);
       batch.push(buf);
       batchBytes += buf.length;
-      if (batchBytes < BATCH_BYTES) continue;
-      if (!(await flush())) {
-        abortAll();
-        ctx.logger.warn('object PUT lost its quorum mid-body', { txId: req.transId });
-        return textResponse(503, undefined, { Connection: 'close' });
-      }
+      if (batchBytes >= BATCH_BYTES && !(await flush())) return lostQuorum();
     }
-    if (!(await flush())) {
-      abortAll();
-      ctx.logger.warn('object PUT lost its quorum mid-body', { txId: req.transId });
-      return textResponse(503, undefined, { Connection: 'close' });
-    }
+    if (!(await flush())) return lostQuorum();
   } catch {
     abortAll();
     return textResponse(499, 'Client disconnected while uploading');
