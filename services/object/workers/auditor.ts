@@ -1,8 +1,8 @@
 /**
  * The auditor (Swift's object auditor): re-reads every object on the local devices at a bounded
- * rate (`bytesPerSecond`) and checks each newest `.data` against its metadata: the MD5 of the
- * bytes must be the stored ETag and their count the stored length. A mismatch, or metadata that
- * is missing or unreadable, quarantines the object: its hash directory moves to
+ * rate (`bytesPerSecond`) and checks each newest `.data` against its metadata (its footer, or
+ * the `.meta.json` of the two-file form): the MD5 of the body must be the stored ETag and its
+ * size the stored length. A mismatch, or metadata that is unreadable, quarantines the object: its hash directory moves to
  * `quarantined/objects/<hash>` and its suffix is marked in `hashes.invalid`, so the replicator
  * sees the partition differ from the other replicas and pushes a good copy back. The quarantine
  * goes through DiskFile.quarantine, which only moves the directory if the version that was read
@@ -10,8 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import type { ParsedFooter } from '../storage/diskfile/data-footer';
+import { readFooter } from '../storage/diskfile/footer-reader';
 import { classifyFiles } from '../storage/diskfile/ondisk-files';
 import { parseDataMetadata } from '../storage/diskfile/object-metadata';
 import { ObjectStore } from '../storage/diskfile/object-store';
@@ -85,8 +87,28 @@ export class Auditor implements Worker {
     const winnerName = state.winner.name;
     let verdict: Verdict;
     let name = '';
-    if (!state.dataMeta) verdict = { ok: false, reason: 'data file without its metadata file', bytes: 0 };
-    else {
+    const dataFile = path.join(e.dir, winnerName);
+    if (!state.dataMeta) {
+      // The footer form: the metadata is read from the `.data`'s end, the body is what precedes it.
+      let footer: ParsedFooter;
+      try {
+        const fh = await open(dataFile, 'r');
+        try {
+          footer = await readFooter(fh, (await fh.stat()).size);
+        } finally {
+          await fh.close();
+        }
+      } catch (err) {
+        if (isGone(err)) return 'skipped';
+        throw err;
+      }
+      if (!footer.ok) verdict = { ok: false, reason: footer.reason, bytes: 0 };
+      else if (footer.meta.timestamp !== state.winner.timestamp.internal) verdict = { ok: false, reason: 'unreadable metadata', bytes: 0 };
+      else {
+        name = footer.meta.name;
+        verdict = await checkData(dataFile, footer.meta.contentLength, footer.meta.etag, pacer, signal, footer.meta.contentLength);
+      }
+    } else {
       let text: string;
       try {
         text = await readFile(path.join(e.dir, state.dataMeta.name), 'utf8');
@@ -98,7 +120,7 @@ export class Auditor implements Worker {
       if (!meta || meta.timestamp !== state.winner.timestamp.internal) verdict = { ok: false, reason: 'unreadable metadata', bytes: 0 };
       else {
         name = meta.name;
-        verdict = await checkData(path.join(e.dir, winnerName), meta.contentLength, meta.etag, pacer, signal);
+        verdict = await checkData(dataFile, meta.contentLength, meta.etag, pacer, signal);
       }
     }
     if (verdict.ok === 'gone') return 'skipped';
@@ -109,12 +131,16 @@ export class Auditor implements Worker {
   }
 }
 
-/** Re-reads a `.data` at the pacer's rate; its MD5 and length against the metadata's. */
-async function checkData(file: string, length: number, etag: string, pacer: BytePacer, signal: AbortSignal): Promise<Verdict> {
+/**
+ * Re-reads a `.data` at the pacer's rate (its first `readBytes`, or all of it); the MD5 and the
+ * count of what was read against the metadata's.
+ */
+async function checkData(file: string, length: number, etag: string, pacer: BytePacer, signal: AbortSignal, readBytes?: number): Promise<Verdict> {
   const md5 = createHash('md5');
   let bytes = 0;
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) {
+    const range = readBytes === undefined ? {} : { start: 0, end: readBytes - 1 };
+    for await (const chunk of readBytes === 0 ? [] : createReadStream(file, { highWaterMark: 64 * 1024, ...range })) {
       const buf = chunk as Buffer;
       md5.update(buf);
       bytes += buf.length;

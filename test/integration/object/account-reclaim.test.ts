@@ -89,7 +89,14 @@ test('PUT of a recently deleted account is 403 and changes nothing; after the re
   const bob = await ids.user('proj-kept', 'bob', ['member']);
   await fill(alice, 'photos', 3);
   await fill(bob, 'keep', 2);
-  const bobBefore = await accountReplicas(bob.account);
+  // Container servers report to the account asynchronously: wait until every account replica
+  // counts both of bob's objects, or the snapshot could catch a report in flight.
+  let bobBefore = await accountReplicas(bob.account);
+  for (let i = 0; i < 100 && !bobBefore.every((r) => (r?.record as { objectCount?: number } | undefined)?.objectCount === 2); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    bobBefore = await accountReplicas(bob.account);
+  }
+  expect(bobBefore.map((r) => (r?.record as { objectCount?: number } | undefined)?.objectCount)).toEqual([2, 2, 2]);
 
   const deletedAt = Date.now();
   expect((await req('DELETE', v1Path(alice.account), admin)).status).toBe(204);

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { hashPath } from '../../../services/object/common/hash-path';
+import { parseFooterTail } from '../../../services/object/storage/diskfile/data-footer';
 import { type Cluster, HASH_PREFIX, HASH_SUFFIX, type StorageNode } from './cluster-harness';
 
 export const WORKERS_MAIN = path.join(__dirname, '..', '..', '..', 'services', 'object', 'workers', 'main.js');
@@ -127,7 +128,7 @@ function* walkDirs(root: string): Generator<string> {
   for (const e of readdirSync(root, { withFileTypes: true })) if (e.isDirectory()) yield* walkDirs(path.join(root, e.name));
 }
 
-/** An object file on some server's disk: its name (from `.meta.json`) and files. */
+/** An object file on some server's disk: its name (from its `.data`'s footer) and files. */
 export interface DiskObject {
   node: StorageNode;
   dir: string;
@@ -136,16 +137,26 @@ export interface DiskObject {
   files: string[];
 }
 
-/** Every hash directory holding a `.meta.json` on every server (objects with a body, or had one). */
+/** The object name a hash directory's newest `.data` carries (footer, or a two-file form's `.meta.json`). */
+function nameInDir(dir: string, files: readonly string[]): string | undefined {
+  const data = files.filter((f) => f.endsWith('.data')).sort().pop();
+  if (!data) return undefined;
+  const legacy = data.replace(/\.data$/, '.meta.json');
+  if (files.includes(legacy)) return (JSON.parse(readFileSync(path.join(dir, legacy), 'utf8')) as { name: string }).name;
+  const bytes = readFileSync(path.join(dir, data));
+  const footer = parseFooterTail(bytes, bytes.length);
+  return footer.ok === true ? footer.meta.name : undefined;
+}
+
+/** Every hash directory holding a readable `.data` on every server (objects with a body). */
 export function objectsOnDisk(cluster: Cluster): DiskObject[] {
   const out: DiskObject[] = [];
   for (const node of cluster.storages) {
     for (const device of node.devices) {
       for (const dir of walkDirs(path.join(node.devicesRoot, device, 'objects'))) {
         const files = readdirSync(dir).sort();
-        const meta = files.find((f) => f.endsWith('.meta.json'));
-        if (!meta) continue;
-        const name = (JSON.parse(readFileSync(path.join(dir, meta), 'utf8')) as { name: string }).name;
+        const name = nameInDir(dir, files);
+        if (name === undefined) continue;
         out.push({ node, dir, name, files });
       }
     }

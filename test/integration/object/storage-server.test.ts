@@ -4,13 +4,14 @@
  * nothing on disk (ETag mismatch, truncated uploads, older timestamps).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { hashPath } from '../../../services/object/common/hash-path';
+import { parseFooterTail } from '../../../services/object/storage/diskfile/data-footer';
 import { startStorage, waitFor, type StorageHandle } from './storage-harness';
 
 const MiB = 1024 * 1024;
@@ -72,7 +73,12 @@ describe('storage server over HTTP', () => {
     expect(h.status).toBe(200);
     expect(h.headers['content-length']).toBe('11');
     expect(h.body.length).toBe(0);
-    expect(ls(hashDir('dir/hello.txt'))).toEqual([`${t}.data`, `${t}.meta.json`]);
+    // One file per version: the body, then the metadata footer.
+    expect(ls(hashDir('dir/hello.txt'))).toEqual([`${t}.data`]);
+    const stored = readFileSync(path.join(hashDir('dir/hello.txt'), `${t}.data`));
+    expect(stored.subarray(0, 11).toString()).toBe('hello world');
+    const footer = parseFooterTail(stored, stored.length);
+    expect(footer.ok === true && footer.meta).toMatchObject({ name: '/AUTH_test/cont/dir/hello.txt', timestamp: t, contentLength: 11, etag: md5('hello world'), contentType: 'text/plain' });
   });
 
   test('a 64 MiB object streams through without the server holding it in memory', async () => {
@@ -211,7 +217,7 @@ describe('storage server over HTTP', () => {
     expect(d.status).toBe(409);
     const g = await s.request({ method: 'GET', path: obj('lww') });
     expect(g.body.toString()).toBe('newer');
-    expect(ls(hashDir('lww'))).toEqual([`${t}.data`, `${t}.meta.json`]);
+    expect(ls(hashDir('lww'))).toEqual([`${t}.data`]);
     expect(tmpFiles()).toEqual([]);
   });
 

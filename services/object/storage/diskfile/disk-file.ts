@@ -8,11 +8,11 @@
  *   lock, so two requests for the same object never interleave those steps;
  * - a reader never takes the lock: it lists, picks the newest files and opens them, retrying
  *   when a concurrent writer removed a file between the listing and the open;
- * - anything unreadable (a `.data` without metadata, bad JSON, a size that does not match) is
+ * - anything unreadable (a `.data` whose metadata footer is missing or bad, a size that does not match) is
  *   quarantined and the object reads as missing, so the replicator can bring a good copy back.
  */
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import * as path from 'node:path';
 import { hashPath, hashSuffix } from '../../common/hash-path';
 import type { HeaderBag } from '../../common/object-headers';
@@ -20,10 +20,11 @@ import { newest, type Timestamp } from '../../common/timestamp';
 import { fsyncDirs, makeDirs, mkdirDurable, openFd, parentsOf, writeNewFile } from './durable-fs';
 import { fileName } from './file-names';
 import { devicePath, hashDirPath, partitionPath, quarantinePath, tmpPath } from './layout';
-import { mergeMetadata, parseDataMetadata, parsePostMetadata, type PostMetadataFile } from './object-metadata';
+import { mergeMetadata, parseDataMetadata, parsePostMetadata, type DataMetadataFile, type PostMetadataFile } from './object-metadata';
 import { ObjectWriter } from './object-writer';
 import { classifyFiles, type OnDiskState } from './ondisk-files';
-import { OpenObject, SyncFileSource, type ReadSource } from './open-object';
+import { readFooter } from './footer-reader';
+import { OpenObject, PoolFileSource, SyncFileSource, type ReadSource } from './open-object';
 import { asStorageError, StorageError } from './storage-error';
 import type { StoreContext } from './store-context';
 
@@ -59,27 +60,22 @@ export interface MetadataUpdate {
 const OPEN_ATTEMPTS = 5;
 
 /**
- * Objects up to this size (by their metadata) are opened and read with synchronous calls
- * (open-object.ts SyncFileSource says why); larger ones through the thread pool.
+ * `.data` files up to this size are read with synchronous calls (open-object.ts SyncFileSource
+ * says why); larger ones through the thread pool.
  */
 export const SYNC_READ_BYTES = 64 * 1024;
 
-/** Opens a `.data` for reading, with its size on disk. */
-async function openData(file: string, expectedLength: number): Promise<{ fh: ReadSource; size: number }> {
-  if (expectedLength <= SYNC_READ_BYTES) {
-    const fd = openSync(file, 'r');
-    try {
-      return { fh: new SyncFileSource(fd), size: fstatSync(fd).size };
-    } catch (err) {
-      closeSync(fd);
-      throw err;
-    }
-  }
-  const fh = await open(file, 'r');
+/**
+ * Opens a `.data` for reading, with its size on disk. The open and the stat are synchronous
+ * whatever the size: opening an existing file takes microseconds, less than a pool round trip.
+ */
+function openData(file: string): { fh: ReadSource; size: number } {
+  const fd = openSync(file, 'r');
   try {
-    return { fh, size: (await fh.stat()).size };
+    const size = fstatSync(fd).size;
+    return { fh: size <= SYNC_READ_BYTES ? new SyncFileSource(fd) : new PoolFileSource(fd), size };
   } catch (err) {
-    await fh.close();
+    closeSync(fd);
     throw err;
   }
 }
@@ -142,37 +138,36 @@ export class DiskFile {
       if (winner.kind === 'tombstone') return { kind: 'deleted', timestamp: winner.timestamp };
       // Each damage check below quarantines only if the same version is still the newest; when a
       // writer replaced it meanwhile, list again and read the new one.
-      if (!state.dataMeta) {
-        if (await this.quarantine('data file without its metadata file', winner.name)) return { kind: 'missing' };
-        continue;
-      }
-      let metaText: string;
+      let legacyText: string | undefined;
       let postText: string | undefined;
+      let fh: ReadSource;
+      let size: number;
       try {
-        metaText = readFileSync(path.join(this.dir, state.dataMeta.name), 'utf8');
+        if (state.dataMeta) legacyText = readFileSync(path.join(this.dir, state.dataMeta.name), 'utf8');
         if (state.meta) postText = readFileSync(path.join(this.dir, state.meta.name), 'utf8');
+        ({ fh, size } = openData(path.join(this.dir, winner.name)));
       } catch (err) {
         if (isMissing(err)) continue; // replaced meanwhile: list again
         throw err;
       }
-      const data = parseDataMetadata(metaText);
+      let data: DataMetadataFile | undefined;
+      let damage: string | undefined;
+      if (legacyText !== undefined) {
+        // The two-file form: the `.data` is the body alone.
+        data = parseDataMetadata(legacyText);
+        if (!data) damage = 'unreadable metadata';
+        else if (size !== data.contentLength) damage = `data file holds ${size} bytes, metadata says ${data.contentLength}`;
+      } else {
+        const footer = await readFooter(fh, size).catch((err: unknown) => ({ ok: false as const, reason: `metadata footer unreadable: ${String(err)}` }));
+        if (footer.ok) data = footer.meta;
+        else damage = footer.reason;
+      }
       let post: PostMetadataFile | undefined;
       if (postText !== undefined) post = parsePostMetadata(postText);
-      if (!data || data.timestamp !== winner.timestamp.internal || (postText !== undefined && !post)) {
-        if (await this.quarantine('unreadable metadata', winner.name)) return { kind: 'missing' };
-        continue;
-      }
-      let fh: ReadSource;
-      let size: number;
-      try {
-        ({ fh, size } = await openData(path.join(this.dir, winner.name), data.contentLength));
-      } catch (err) {
-        if (isMissing(err)) continue;
-        throw err;
-      }
-      if (size !== data.contentLength) {
+      if (!damage && (data?.timestamp !== winner.timestamp.internal || (postText !== undefined && !post))) damage = 'unreadable metadata';
+      if (damage !== undefined || !data) {
         await fh.close();
-        if (await this.quarantine(`data file holds ${size} bytes, metadata says ${data.contentLength}`, winner.name)) return { kind: 'missing' };
+        if (await this.quarantine(damage ?? 'unreadable metadata', winner.name)) return { kind: 'missing' };
         continue;
       }
       const onCorrupt = (reason: string): void => void this.quarantine(reason, winner.name).catch(() => undefined);
@@ -195,22 +190,23 @@ export class DiskFile {
         await mkdirDurable(tmpDir, false, devicePath(this.ctx.devicesRoot, this.ref.device));
         fd = await openFd(tmpData, 'wx');
       }
-      return new ObjectWriter(fd, tmpData, this.name, timestamp, this.ctx.fsync, (d, m) => this.install(timestamp, d, m));
+      return new ObjectWriter(fd, tmpData, this.name, timestamp, this.ctx.fsync, (d) => this.install(timestamp, d));
     } catch (err) {
       throw asStorageError(err);
     }
   }
 
-  /** Moves a committed upload's temp files into place (called by the writer). */
-  private async install(timestamp: Timestamp, tmpData: string, tmpMeta: string): Promise<void> {
+  /** Moves a committed upload's temp file into place (called by the writer). */
+  private async install(timestamp: Timestamp, tmpData: string): Promise<void> {
     await this.ctx.locks.run(this.lockKey, async () => {
       const names = await this.list();
       this.refuseUnlessNewer(timestamp, classifyFiles(names).winner?.timestamp);
-      const metaName = fileName('dataMeta', timestamp);
       const dataName = fileName('data', timestamp);
-      await this.changeDir(names, [metaName, dataName], async () => {
-        // Metadata first: a `.data` is only ever visible with its `.meta.json` beside it.
-        renameSync(tmpMeta, path.join(this.dir, metaName));
+      // A `.meta.json` of this very version (left by a crash of the two-file form) would make
+      // readers take the new `.data` for a bare body: it goes first.
+      const staleMeta = fileName('dataMeta', timestamp);
+      await this.changeDir(names, [dataName], async () => {
+        if (names.includes(staleMeta)) unlinkSync(path.join(this.dir, staleMeta));
         renameSync(tmpData, path.join(this.dir, dataName));
       });
     });
@@ -266,7 +262,7 @@ export class DiskFile {
       await this.ctx.locks.run(this.lockKey, async () => {
         const names = await this.list();
         const state = classifyFiles(names);
-        if (!state.winner || state.winner.kind !== 'data' || !state.dataMeta) {
+        if (!state.winner || state.winner.kind !== 'data') {
           throw new StorageError('NOT_FOUND', `no object ${this.name}`, state.winner?.timestamp);
         }
         this.refuseUnlessNewer(timestamp, newest(state.winner.timestamp, state.meta?.timestamp));

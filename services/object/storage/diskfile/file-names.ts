@@ -3,8 +3,8 @@
  *
  * | name                      | content                                                   |
  * | ------------------------- | --------------------------------------------------------- |
- * | `<ts>.data`               | the object's bytes, exactly as uploaded                    |
- * | `<ts>.meta.json`          | the metadata of the `.data` with the same timestamp        |
+ * | `<ts>.data`               | the object's bytes as uploaded, then its metadata footer   |
+ * | `<ts>.meta.json`          | the two-file form's metadata of the same-timestamp `.data` |
  * | `<ts>.ts`                 | tombstone of a DELETE at `ts` (empty)                      |
  * | `<ts>.meta`               | metadata set by a POST at `ts` (JSON)                      |
  *

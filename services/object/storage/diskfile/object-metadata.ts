@@ -1,7 +1,8 @@
 /**
  * The metadata files of an object, and the metadata a reader sees.
  *
- * `<ts>.meta.json` is written by a PUT, next to its `.data`; `<ts>.meta` by a POST. A reader sees
+ * A PUT's metadata is stored in its `.data`'s footer (data-footer.ts; `<ts>.meta.json` beside
+ * the `.data` in the two-file form written before, and in replication frames); `<ts>.meta` by a POST. A reader sees
  * the PUT's metadata with the replaceable headers (user metadata, allowed headers) and, when
  * given, the content type taken from the newest POST; system metadata always comes from the PUT.
  * Both files are JSON with a `version` so the format can evolve; an unreadable file means a
@@ -10,7 +11,7 @@
 import { SYSMETA_PREFIX, type HeaderBag } from '../../common/object-headers';
 import { Timestamp } from '../../common/timestamp';
 
-/** Contents of `<ts>.meta.json`. */
+/** A PUT's metadata: the JSON of a `.data`'s footer (or of a two-file form's `<ts>.meta.json`). */
 export interface DataMetadataFile {
   version: 1;
   /** `/account/container/object`: which name this hash is (auditor, replicator, debugging). */

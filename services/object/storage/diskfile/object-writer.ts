@@ -1,20 +1,22 @@
 /**
- * Streams one upload into a temp file and, on commit, installs it as `<ts>.data` (+ `.meta.json`).
+ * Streams one upload into a temp file and, on commit, installs it as `<ts>.data`.
  *
  * The body goes to `tmp/<id>` while its MD5 is computed incrementally, so memory stays at one
- * write batch (`FLUSH_BYTES`) whatever the object size. Nothing is visible under `objects/` until
- * commit() has checked the length and ETag and the file is synced; an abort (client gone, ETag
- * mismatch, older timestamp) removes the temp files, so a failed upload leaves no trace.
+ * write batch (`FLUSH_BYTES`) whatever the object size. commit() appends the metadata footer
+ * (data-footer.ts) once the length and ETag are checked. Nothing is visible under `objects/`
+ * until the file is synced; an abort (client gone, ETag mismatch, older timestamp) removes the
+ * temp file, so a failed upload leaves no trace.
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { closeSync, unlinkSync, writev as writevCb, writevSync } from 'node:fs';
+import { closeSync, unlinkSync, writeSync, writev as writevCb, writevSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { HeaderBag } from '../../common/object-headers';
 import type { Timestamp } from '../../common/timestamp';
 import type { DataMetadataFile } from './object-metadata';
 import { asStorageError, StorageError } from './storage-error';
-import { fsyncFd, writeNewFile } from './durable-fs';
+import { encodeFooter } from './data-footer';
+import { fsyncFd } from './durable-fs';
 
 const writevAsync = promisify(writevCb);
 
@@ -38,8 +40,8 @@ export interface CommitRequest {
   senderDigest?: SenderDigest;
 }
 
-/** Moves committed temp files into the hash directory (DiskFile does it under its lock). */
-export type Installer = (tmpData: string, tmpMeta: string) => Promise<void>;
+/** Moves the committed temp file into the hash directory (DiskFile does it under its lock). */
+export type Installer = (tmpData: string) => Promise<void>;
 
 /** The body's digest as its sender computed it (see ObjectWriter.trustSenderDigest). */
 export interface SenderDigest {
@@ -121,7 +123,6 @@ export class ObjectWriter {
   async commit(req: CommitRequest): Promise<DataMetadataFile> {
     if (this.closed) throw new StorageError('WRITER_CLOSED', 'commit after commit or abort');
     this.closed = true;
-    const tmpMeta = `${this.tmpData}.meta.json`;
     try {
       await this.flush();
       // Checked before any sync: a refused body costs no fsync.
@@ -148,20 +149,20 @@ export class ObjectWriter {
         contentType: req.contentType,
         headers: req.headers,
       };
-      // The two temp files are synced concurrently (both must be durable before the rename, not
-      // one before the other): the disk can serve both flushes at once.
-      const [dataSynced, metaWritten] = await Promise.allSettled([
-        this.fsync ? fsyncFd(this.fd) : Promise.resolve(),
-        writeNewFile(tmpMeta, JSON.stringify(meta), this.fsync),
-      ]);
-      // Closed only once its fsync settled: the descriptor number must not be reused meanwhile.
-      this.closeFile();
-      if (dataSynced.status === 'rejected') throw dataSynced.reason;
-      if (metaWritten.status === 'rejected') throw metaWritten.reason;
-      await this.install(this.tmpData, tmpMeta);
+      // The footer goes right after the body (flush() left the file offset there): a few hundred
+      // bytes, cheaper written here than through the thread pool.
+      const footer = encodeFooter(meta);
+      for (let off = 0; off < footer.length; ) off += writeSync(this.fd, footer, off, footer.length - off);
+      try {
+        if (this.fsync) await fsyncFd(this.fd);
+      } finally {
+        // Closed only once its fsync settled: the descriptor number must not be reused meanwhile.
+        this.closeFile();
+      }
+      await this.install(this.tmpData);
       return meta;
     } catch (err) {
-      await this.removeTemp(tmpMeta);
+      await this.removeTemp();
       throw asStorageError(err);
     }
   }
@@ -171,7 +172,7 @@ export class ObjectWriter {
     if (this.closed) return;
     this.closed = true;
     this.pending = [];
-    await this.removeTemp(`${this.tmpData}.meta.json`);
+    await this.removeTemp();
   }
 
   private closeFile(): void {
@@ -180,18 +181,16 @@ export class ObjectWriter {
     closeSync(this.fd);
   }
 
-  private async removeTemp(tmpMeta: string): Promise<void> {
+  private async removeTemp(): Promise<void> {
     try {
       this.closeFile();
     } catch {
       // the descriptor is gone either way
     }
-    for (const f of [this.tmpData, tmpMeta]) {
-      try {
-        unlinkSync(f);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
+    try {
+      unlinkSync(this.tmpData);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
 }

@@ -16,7 +16,7 @@
  * replicator then restores a good copy from another replica). Range reads are not checked.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, readSync } from 'node:fs';
+import { close as closeCb, closeSync, read as readCb, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ObjectMetadata } from './object-metadata';
 
@@ -54,6 +54,22 @@ export class SyncFileSource implements ReadSource {
   close(): Promise<void> {
     closeSync(this.fd);
     return Promise.resolve();
+  }
+}
+
+/**
+ * Reads an open descriptor through the thread pool (large objects: a read that waits for the
+ * disk must not stall the event loop). Like a FileHandle, without its per-handle objects.
+ */
+export class PoolFileSource implements ReadSource {
+  constructor(private readonly fd: number) {}
+
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    return new Promise((resolve, reject) => readCb(this.fd, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead }))));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => closeCb(this.fd, (err) => (err ? reject(err) : resolve())));
   }
 }
 

@@ -178,9 +178,13 @@ async function sendHashDir(res: ServerResponse, dir: string): Promise<void> {
     res.write(manifest);
     for (const f of opened.files) {
       if (f.size === 0) continue;
-      const fh = opened.handles.get(f.name);
-      if (!fh) throw new Error(`${f.name} not opened`);
-      for await (const chunk of fh.createReadStream({ start: 0, end: f.size - 1, autoClose: false })) {
+      const source = opened.sources.get(f.name);
+      if (!source) throw new Error(`${f.name} not opened`);
+      if (source.kind === 'bytes') {
+        if (!res.write(source.bytes)) await drained(res);
+        continue;
+      }
+      for await (const chunk of source.fh.createReadStream({ start: 0, end: f.size - 1, autoClose: false })) {
         if (res.destroyed) return;
         if (!res.write(chunk as Buffer)) await drained(res);
       }

@@ -5,19 +5,23 @@
  * - last writer wins: only files live in the union of what is on disk and what arrived are
  *   installed (merge-plan.ts), so a push never replaces newer data;
  * - no corrupt copy spreads: a `.data` is checked against the size and MD5 in its `.meta.json`
- *   while it streams; a `.data` without its `.meta.json` is refused;
+ *   (the frame's form of its metadata) while it streams; a `.data` without it is refused;
+ * - a `.data` is stored in the footer form (data-footer.ts): the body, then the metadata the
+ *   frame carried; the frame's `.meta.json` is never stored as a file of its own;
  * - atomic: every file goes to `tmp/`, is synced, and only then renamed into place under the
- *   directory's lock, metadata before data (a reader never sees a `.data` without its metadata);
+ *   directory's lock;
  * - the suffix is invalidated before and after the renames, like the object layer's writers;
- * - an installed `.meta.json` or `.meta` whose headers carry X-Delete-At gets its expirer index
+ * - an installed `.data` (with the metadata pushed for it) or `.meta` whose headers carry X-Delete-At gets its expirer index
  *   entry before it is renamed into place, as a client write would (the index may hold more
  *   than the disk, never less), so the expirer of this server removes a copy it received.
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
+import { encodeFooter } from '../diskfile/data-footer';
+import { readFooter } from '../diskfile/footer-reader';
 import { fsyncDir, mkdirDurable } from '../diskfile/durable-fs';
-import { parseFileName } from '../diskfile/file-names';
+import { fileName, parseFileName } from '../diskfile/file-names';
 import { parseDataMetadata, parsePostMetadata, type DataMetadataFile } from '../diskfile/object-metadata';
 import { classifyFiles } from '../diskfile/ondisk-files';
 import { ChunkReader } from './chunk-reader';
@@ -60,7 +64,7 @@ export async function receiveHashDir(access: HashDirAccess, target: HashDirTarge
   const staged: Staged[] = [];
   try {
     if (wanted.size > 0) await mkdirDurable(tmpDir, false);
-    let expected: { size: number; etag: string } | undefined;
+    let expected: DataMetadataFile | undefined;
     let objectName: string | undefined;
     for (const f of manifest) {
       const kind = parseFileName(f.name)?.kind;
@@ -71,7 +75,7 @@ export async function receiveHashDir(access: HashDirAccess, target: HashDirTarge
         const bytes = Buffer.concat(chunks);
         const meta = checkMetadataFile(f.name, bytes);
         if (meta.data) {
-          expected = { size: meta.data.contentLength, etag: meta.data.etag };
+          expected = meta.data;
           objectName = meta.data.name;
         }
         if (wanted.has(f.name)) {
@@ -81,12 +85,16 @@ export async function receiveHashDir(access: HashDirAccess, target: HashDirTarge
         }
         continue;
       }
-      if (!expected || expected.size !== f.size) throw new SyncFrameError(`${f.name}: size ${f.size} does not match its metadata`);
+      if (!expected || expected.contentLength !== f.size) throw new SyncFrameError(`${f.name}: size ${f.size} does not match its metadata`);
       if (!wanted.has(f.name)) {
         await reader.readExact(f.size, () => undefined);
         continue;
       }
-      staged.push({ name: f.name, tmp: await streamDataTmp(access, tmpDir, reader, f, expected.etag) });
+      const item: Staged = { name: f.name, tmp: await streamDataTmp(access, tmpDir, reader, f, expected) };
+      // The `.data` carries the pushed metadata now: its X-Delete-At is the new file's.
+      const deleteAt = deleteAtOf(expected.headers);
+      if (deleteAt !== undefined) item.deleteAt = deleteAt;
+      staged.push(item);
     }
     if (!(await reader.atEnd())) throw new SyncFrameError('bytes after the last file');
     if (staged.length === 0) return { installed: [] };
@@ -138,13 +146,21 @@ function splitName(name: string): { account: string; container: string; object: 
   return m ? { account: m[1]!, container: m[2]!, object: m[3]! } : undefined;
 }
 
-/** The object's name from a `.meta.json` already in the directory (a pushed `.meta` carries none). */
+/** The object's name from the `.data` already in the directory (a pushed `.meta` carries none). */
 async function localObjectName(dir: string): Promise<string | undefined> {
-  for (const file of (await listDir(dir)).filter((n) => n.endsWith('.meta.json'))) {
-    const meta = parseDataMetadata(await readFile(path.join(dir, file), 'utf8').catch(() => ''));
-    if (meta) return meta.name;
+  const state = classifyFiles(await listDir(dir));
+  if (state.winner?.kind !== 'data') return undefined;
+  if (state.dataMeta) return parseDataMetadata(await readFile(path.join(dir, state.dataMeta.name), 'utf8').catch(() => ''))?.name;
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path.join(dir, state.winner.name), 'r');
+    const footer = await readFooter(fh, (await fh.stat()).size);
+    return footer.ok ? footer.meta.name : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await fh?.close().catch(() => undefined);
   }
-  return undefined;
 }
 
 /** Index entries for the installed versions that expire, before they become visible. */
@@ -170,7 +186,7 @@ async function writeTmp(access: HashDirAccess, tmpDir: string, chunks: Buffer[])
   return tmp;
 }
 
-async function streamDataTmp(access: HashDirAccess, tmpDir: string, reader: ChunkReader, f: FrameFile, etag: string): Promise<string> {
+async function streamDataTmp(access: HashDirAccess, tmpDir: string, reader: ChunkReader, f: FrameFile, meta: DataMetadataFile): Promise<string> {
   const tmp = path.join(tmpDir, access.newId());
   const md5 = createHash('md5');
   let fh: FileHandle | undefined = await open(tmp, 'wx');
@@ -180,11 +196,12 @@ async function streamDataTmp(access: HashDirAccess, tmpDir: string, reader: Chun
       md5.update(c);
       await handle.write(c);
     });
+    const got = md5.digest('hex');
+    if (got !== meta.etag) throw new SyncFrameError(`${f.name}: body MD5 ${got} does not match ETag ${meta.etag}`);
+    await fh.write(encodeFooter(meta));
     if (access.fsync) await fh.sync();
     await fh.close();
     fh = undefined;
-    const got = md5.digest('hex');
-    if (got !== etag) throw new SyncFrameError(`${f.name}: body MD5 ${got} does not match ETag ${etag}`);
     return tmp;
   } catch (err) {
     await fh?.close().catch(() => undefined);
@@ -203,8 +220,13 @@ async function install(access: HashDirAccess, target: HashDirTarget, dir: string
     await addExpiryEntries(access, target, dir, todo, objectName);
     await mkdirDurable(dir, access.fsync);
     await access.invalidate(target.device, target.partition, suffix);
-    // `staged` is in frame order: metadata first, so a `.data` never shows up alone.
-    for (const s of todo) await rename(s.tmp, path.join(dir, s.name));
+    for (const s of todo) {
+      const parsed = parseFileName(s.name);
+      // A `.meta.json` of this very version (a crash of the two-file form) would make readers
+      // take the footer-form `.data` for a bare body.
+      if (parsed?.kind === 'data') await unlink(path.join(dir, fileName('dataMeta', parsed.timestamp))).catch(() => undefined);
+      await rename(s.tmp, path.join(dir, s.name));
+    }
     if (access.fsync) await fsyncDir(dir);
     for (const name of classifyFiles(await listDir(dir)).obsolete) {
       await unlink(path.join(dir, name)).catch((err: NodeJS.ErrnoException) => {

@@ -1,7 +1,7 @@
 /**
  * Lists the live files of every hash directory in some suffixes of a partition (what the
- * replicator compares once suffix hashes differ). Damaged directories (a `.data` winner without
- * its metadata) are left out: they are not worth sending, and a peer's good copy replaces them.
+ * replicator compares once suffix hashes differ). Whether a `.data` is whole is only known by
+ * reading it: the sender's openHashDir skips a damaged one.
  */
 import * as path from 'node:path';
 import { classifyFiles } from '../diskfile/ondisk-files';
@@ -20,7 +20,7 @@ export async function listSuffixes(access: HashDirAccess, device: string, partit
     for (const hash of (await listDir(path.join(partDir, suffix))).sort()) {
       if (!HASH.test(hash) || !hash.endsWith(suffix)) continue;
       const state = classifyFiles(await listDir(path.join(partDir, suffix, hash)));
-      if (!state.winner || (state.winner.kind === 'data' && !state.dataMeta)) continue;
+      if (!state.winner) continue;
       hashes[hash] = state.live;
     }
     out[suffix] = hashes;

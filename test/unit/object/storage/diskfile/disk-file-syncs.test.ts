@@ -1,13 +1,18 @@
 /**
- * What a write costs in directory syncs (fsync on): pinned so that a change adding syncs to the
- * write path is noticed. The data and metadata files' own fsyncs come on top (2 per PUT).
+ * What a write costs in syncs (fsync on): pinned so that a change adding syncs to the write path
+ * is noticed. Directory syncs are counted by the DirSyncer; every fsync(2), file or directory,
+ * goes through durable-fs's fsyncFd, which a spy counts.
  */
+import * as durableFs from '../../../../../services/object/storage/diskfile/durable-fs';
 import { dirSyncer } from '../../../../../services/object/storage/diskfile/durable-fs';
 import { makeStore, put, T, type Fixture } from './store-fixture';
 
 let fx: Fixture;
 beforeEach(() => (fx = makeStore()));
-afterEach(() => fx.cleanup());
+afterEach(() => {
+  jest.restoreAllMocks();
+  fx.cleanup();
+});
 
 async function dirSyncRequests(fn: () => Promise<unknown>): Promise<number> {
   const before = dirSyncer.counters.requests;
@@ -44,5 +49,35 @@ describe('directory syncs per write', () => {
       expect(r.kind).toBe('found');
       if (r.kind === 'found') await r.object.close();
     }
+  });
+});
+
+describe('file syncs per write', () => {
+  /** fsync(2) calls on files: all fsyncs minus the directory syncs. */
+  async function fileSyncs(fn: () => Promise<unknown>): Promise<number> {
+    const spy = jest.spyOn(durableFs, 'fsyncFd');
+    const dirsBefore = dirSyncer.counters.syncs;
+    try {
+      await fn();
+      return spy.mock.calls.length - (dirSyncer.counters.syncs - dirsBefore);
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  test('a PUT syncs one file (the .data with its metadata footer); a POST its .meta; a DELETE its tombstone', async () => {
+    const a = fx.store.object(fx.ref('a'));
+    expect(await fileSyncs(() => put(a, '1700000001.00000', 'one'))).toBe(1);
+    expect(await fileSyncs(() => put(a, '1700000002.00000', 'one again'))).toBe(1);
+    expect(await fileSyncs(() => a.post(T('1700000003.00000'), { headers: {} }))).toBe(1);
+    expect(await fileSyncs(() => a.delete(T('1700000004.00000')))).toBe(1);
+  });
+
+  test('a refused PUT syncs nothing', async () => {
+    const a = fx.store.object(fx.ref('a'));
+    await put(a, '1700000002.00000', 'x');
+    const spy = jest.spyOn(durableFs, 'fsyncFd');
+    await expect(put(a, '1700000003.00000', 'abc', { expectedLength: 4 })).rejects.toThrow();
+    expect(spy).not.toHaveBeenCalled();
   });
 });

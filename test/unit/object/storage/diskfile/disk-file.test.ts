@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import * as path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { encodeFooter, FOOTER_FIRST_READ_BYTES, FOOTER_MAGIC, FOOTER_TRAILER_BYTES } from '../../../../../services/object/storage/diskfile/data-footer';
 import type { DiskFile } from '../../../../../services/object/storage/diskfile/disk-file';
+import { readFooter } from '../../../../../services/object/storage/diskfile/footer-reader';
+import type { DataMetadataFile } from '../../../../../services/object/storage/diskfile/object-metadata';
 import { ChecksumError, DestinationClosedError } from '../../../../../services/object/storage/diskfile/open-object';
 import { StorageError } from '../../../../../services/object/storage/diskfile/storage-error';
-import { ls, makeStore, put, readBody, Sink, T, type Fixture } from './store-fixture';
+import { dataPath, editData, ls, makeStore, put, readBody, seedTwoFileForm, Sink, T, type Fixture } from './store-fixture';
 
 const md5 = (s: string | Buffer): string => createHash('md5').update(s).digest('hex');
 
@@ -23,7 +28,7 @@ describe('DiskFile', () => {
   beforeEach(() => (f = makeStore()));
   afterEach(() => f.cleanup());
 
-  test('write then read: bytes, metadata, files on disk, nothing left in tmp', async () => {
+  test('write then read: bytes, metadata, one file on disk (body then footer), nothing left in tmp', async () => {
     const file = f.store.object(f.ref('dir/obj'));
     await put(file, '1700000000.00001', 'hello world', {
       contentType: 'text/plain',
@@ -32,8 +37,11 @@ describe('DiskFile', () => {
       expectedEtag: md5('hello world'),
     });
     expect(file.dir).toBe(path.join(f.root, 'sda', 'objects', '7', file.hash.slice(-3), file.hash));
-    expect(ls(file.dir)).toEqual(['1700000000.00001.data', '1700000000.00001.meta.json']);
+    expect(ls(file.dir)).toEqual(['1700000000.00001.data']);
     expect(ls(path.join(f.root, 'sda', 'tmp'))).toEqual([]);
+    const onDisk = readFileSync(dataPath(file, '1700000000.00001'));
+    expect(onDisk.subarray(0, 11).toString()).toBe('hello world');
+    expect(onDisk.subarray(onDisk.length - FOOTER_MAGIC.length).equals(FOOTER_MAGIC)).toBe(true);
     const r = await file.read();
     if (r.kind !== 'found') throw new Error(r.kind);
     expect(r.object.metadata).toMatchObject({
@@ -63,6 +71,10 @@ describe('DiskFile', () => {
     const r = await file.read();
     if (r.kind !== 'found') throw new Error(r.kind);
     expect((await readBody(r.object, { start: 2, end: 4 })).toString()).toBe('234');
+    // The last bytes of the body, right before the footer: nothing of the footer leaks in.
+    const again = await file.read();
+    if (again.kind !== 'found') throw new Error(again.kind);
+    expect((await readBody(again.object, { start: 7, end: 9 })).toString()).toBe('789');
   });
 
   test('a large body arrives whole through the two reused buffers; a closed destination stops the copy', async () => {
@@ -98,7 +110,7 @@ describe('DiskFile', () => {
     const file = f.store.object(f.ref());
     await put(file, '1700000000.00001', 'v1');
     await put(file, '1700000000.00002', 'v2');
-    expect(ls(file.dir)).toEqual(['1700000000.00002.data', '1700000000.00002.meta.json']);
+    expect(ls(file.dir)).toEqual(['1700000000.00002.data']);
     const r = await file.read();
     if (r.kind !== 'found') throw new Error(r.kind);
     expect((await readBody(r.object)).toString()).toBe('v2');
@@ -115,7 +127,7 @@ describe('DiskFile', () => {
     expect((err as StorageError).code).toBe('CONFLICT');
     expect((err as StorageError).timestamp?.internal).toBe('1700000000.00002');
     expect(await codeOf(put(file, '1700000000.00002', 'same time'))).toBe('CONFLICT');
-    expect(ls(file.dir)).toEqual(['1700000000.00002.data', '1700000000.00002.meta.json']);
+    expect(ls(file.dir)).toEqual(['1700000000.00002.data']);
     expect(ls(path.join(f.root, 'sda', 'tmp'))).toEqual([]);
   });
 
@@ -151,7 +163,7 @@ describe('DiskFile', () => {
     await put(file, '1700000000.00001', 'x', { contentType: 'text/plain', headers: { 'x-object-meta-a': '1', 'x-object-sysmeta-s': 'keep' } });
     await file.post(T('1700000000.00002'), { contentType: 'image/png', headers: { 'x-object-meta-b': '2', 'x-object-sysmeta-s': 'forged' } });
     await file.post(T('1700000000.00003'), { headers: { 'x-object-meta-c': '3' } });
-    expect(ls(file.dir)).toEqual(['1700000000.00001.data', '1700000000.00001.meta.json', '1700000000.00003.meta']);
+    expect(ls(file.dir)).toEqual(['1700000000.00001.data', '1700000000.00003.meta']);
     const r = await file.read();
     if (r.kind !== 'found') throw new Error(r.kind);
     expect(r.object.metadata.headers).toEqual({ 'x-object-meta-c': '3', 'x-object-sysmeta-s': 'keep' });
@@ -210,7 +222,7 @@ describe('DiskFile', () => {
     for (const w of writers) await w.write(Buffer.from(w.timestamp.internal));
     const results = await Promise.allSettled(writers.map((w) => w.commit({ contentType: 'x', headers: {} })));
     expect(results[0].status).toBe('fulfilled');
-    expect(ls(file.dir)).toEqual(['1700000000.00003.data', '1700000000.00003.meta.json']);
+    expect(ls(file.dir)).toEqual(['1700000000.00003.data']);
     expect(ls(path.join(f.root, 'sda', 'tmp'))).toEqual([]);
   });
 
@@ -218,10 +230,9 @@ describe('DiskFile', () => {
     const file = f.store.object(f.ref());
     const body = Buffer.alloc(1 << 20, 7);
     await put(file, '1700000000.00001', body);
-    const dataPath = path.join(file.dir, '1700000000.00001.data');
     const bad = Buffer.from(body);
-    bad[bad.length - 1] = 8; // same size, different bytes: only the checksum can tell
-    writeFileSync(dataPath, bad);
+    bad[bad.length - 1] = 8; // same size, different bytes, footer intact: only the checksum can tell
+    editData(file, '1700000000.00001', (bytes) => Buffer.concat([bad, bytes.subarray(body.length)]));
     const r = await file.read();
     if (r.kind !== 'found') throw new Error(r.kind);
     const sink = new Sink();
@@ -231,24 +242,168 @@ describe('DiskFile', () => {
     await waitFor(() => f.quarantines.length === 1);
     const q = path.join(f.root, 'sda', 'quarantined', 'objects', file.hash);
     expect(f.quarantines[0]).toMatchObject({ device: 'sda', hash: file.hash, name: '/AUTH_a/c/o', destination: q });
-    expect(ls(q)).toEqual(['1700000000.00001.data', '1700000000.00001.meta.json']);
+    expect(ls(q)).toEqual(['1700000000.00001.data']);
     expect((await file.read()).kind).toBe('missing');
   });
 
-  test('damage seen at open (size mismatch, missing or bad metadata) quarantines at once', async () => {
+  // Each way a footer-form `.data` can be damaged; `edit` maps the file's bytes (body "abc",
+  // then the footer) to the damaged ones.
+  const footerDamage: Array<{ what: string; edit: (b: Buffer) => Buffer; reason: RegExp }> = [
+    { what: 'no footer at all (a bare body)', edit: (b) => b.subarray(0, 3), reason: /no metadata footer/ },
+    { what: 'an empty file', edit: () => Buffer.alloc(0), reason: /no metadata footer/ },
+    { what: 'a bad magic', edit: (b) => withByte(b, b.length - 1, 0x30), reason: /no metadata footer/ },
+    { what: 'bytes appended after the footer', edit: (b) => Buffer.concat([b, Buffer.from('x')]), reason: /no metadata footer/ },
+    { what: 'a flipped byte in the JSON', edit: (b) => withByte(b, 3 + 10, b[3 + 10] ^ 1), reason: /CRC-32/ },
+    { what: 'a wrong CRC field', edit: (b) => withU32(b, b.length - 12, b.readUInt32BE(b.length - 12) ^ 1), reason: /CRC-32/ },
+    { what: 'a JSON length pointing inside the JSON', edit: (b) => withU32(b, b.length - 16, b.readUInt32BE(b.length - 16) - 1), reason: /CRC-32/ },
+    { what: 'a JSON length longer than the file', edit: (b) => withU32(b, b.length - 16, b.length), reason: /claims/ },
+    { what: 'a JSON length over the limit', edit: (b) => withU32(b, b.length - 16, 0xffffffff), reason: /claims/ },
+    { what: 'a JSON whose CRC holds but is not metadata', edit: (b) => Buffer.concat([b.subarray(0, 3), rawFooter(Buffer.from('{"version":1}'))]), reason: /unreadable metadata footer/ },
+    { what: 'a body byte missing (size mismatch)', edit: (b) => b.subarray(1), reason: /holds \d+ bytes, metadata says 3/ },
+    { what: 'an extra body byte (size mismatch)', edit: (b) => Buffer.concat([Buffer.from('a'), b]), reason: /holds \d+ bytes, metadata says 3/ },
+    { what: 'the footer of another timestamp', edit: (b) => Buffer.concat([b.subarray(0, 3), encodeFooter({ ...footerOf(b), timestamp: T('2').internal })]), reason: /^unreadable metadata$/ },
+  ];
+
+  test.each(footerDamage)('footer form: $what is quarantined at open and the object reads as missing', async ({ edit, reason }) => {
+    const file = f.store.object(f.ref());
+    await put(file, '1', 'abc');
+    editData(file, '1', edit);
+    expect((await file.read()).kind).toBe('missing');
+    expect(f.quarantines).toHaveLength(1);
+    expect(f.quarantines[0].name).toBe('/AUTH_a/c/o');
+    expect(f.quarantines[0].reason).toMatch(reason);
+    expect(ls(f.quarantines[0].destination)).toEqual(['0000000001.00000.data']);
+    expect(existsSync(file.dir)).toBe(false);
+  });
+
+  test('footer form, objects read through the thread pool (large body) or with metadata longer than the first tail read: damage is quarantined too', async () => {
+    const big = f.store.object(f.ref('big'));
+    await put(big, '1', Buffer.alloc(1 << 20, 3));
+    editData(big, '1', (b) => withU32(b, b.length - 12, b.readUInt32BE(b.length - 12) ^ 1));
+    expect((await big.read()).kind).toBe('missing');
+    const longMeta = f.store.object(f.ref('long-meta'));
+    await put(longMeta, '1', 'abc', { headers: { 'x-object-meta-long': 'y'.repeat(2 * FOOTER_FIRST_READ_BYTES) } });
+    // A byte of the JSON outside the first tail read: only the second read sees it.
+    editData(longMeta, '1', (b) => withByte(b, 3 + 20, b[3 + 20] ^ 1));
+    expect((await longMeta.read()).kind).toBe('missing');
+    expect(f.quarantines.map((q) => [q.name, q.reason])).toEqual([
+      ['/AUTH_a/c/big', expect.stringMatching(/CRC-32/)],
+      ['/AUTH_a/c/long-meta', expect.stringMatching(/CRC-32/)],
+    ]);
+  });
+
+  // The legacy read path: two-file form seeded by hand.
+  test('two-file form: a size mismatch or a bad .meta.json quarantines at open', async () => {
     const a = f.store.object(f.ref('a'));
-    await put(a, '1', 'abc');
-    writeFileSync(path.join(a.dir, '0000000001.00000.data'), 'ab');
+    seedTwoFileForm(a, '1', 'ab', { contentLength: 3 });
     expect((await a.read()).kind).toBe('missing');
     const b = f.store.object(f.ref('b'));
-    await put(b, '1', 'abc');
+    seedTwoFileForm(b, '1', 'abc');
     writeFileSync(path.join(b.dir, '0000000001.00000.meta.json'), '{not json');
     expect((await b.read()).kind).toBe('missing');
     const c = f.store.object(f.ref('c'));
-    await put(c, '1', 'abc');
-    unlinkSync(path.join(c.dir, '0000000001.00000.meta.json'));
+    seedTwoFileForm(c, '1', 'abc', { timestamp: T('2').internal });
     expect((await c.read()).kind).toBe('missing');
-    expect(f.quarantines.map((q) => q.name)).toEqual(['/AUTH_a/c/a', '/AUTH_a/c/b', '/AUTH_a/c/c']);
+    // The reasons say the .meta.json was read (a footer reader would find no footer at all).
+    expect(f.quarantines.map((q) => [q.name, q.reason])).toEqual([
+      ['/AUTH_a/c/a', expect.stringMatching(/holds 2 bytes, metadata says 3$/)],
+      ['/AUTH_a/c/b', 'unreadable metadata'],
+      ['/AUTH_a/c/c', 'unreadable metadata'],
+    ]);
+    expect(ls(f.quarantines[0].destination)).toEqual(['0000000001.00000.data', '0000000001.00000.meta.json']);
+  });
+
+  // The legacy read path: two-file form seeded by hand, as PUTs wrote it before the footer.
+  test('two-file form: bytes, ranges and metadata read from the .meta.json; a POST on it works; a newer PUT replaces both files', async () => {
+    const file = f.store.object(f.ref());
+    const body = 'legacy body bytes';
+    seedTwoFileForm(file, '1700000000.00001', body, { contentType: 'text/csv', headers: { 'x-object-meta-a': '1', 'x-object-sysmeta-s': 'keep' } });
+    let r = await file.read();
+    if (r.kind !== 'found') throw new Error(r.kind);
+    expect(r.object.metadata).toMatchObject({ name: '/AUTH_a/c/o', contentLength: body.length, etag: md5(body), contentType: 'text/csv', headers: { 'x-object-meta-a': '1', 'x-object-sysmeta-s': 'keep' } });
+    expect((await readBody(r.object)).toString()).toBe(body);
+    r = await file.read();
+    if (r.kind !== 'found') throw new Error(r.kind);
+    expect((await readBody(r.object, { start: 7, end: 10 })).toString()).toBe('body');
+
+    await file.post(T('1700000000.00002'), { contentType: 'image/png', headers: { 'x-object-meta-b': '2' } });
+    expect(ls(file.dir)).toEqual(['1700000000.00001.data', '1700000000.00001.meta.json', '1700000000.00002.meta']);
+    r = await file.read();
+    if (r.kind !== 'found') throw new Error(r.kind);
+    expect(r.object.metadata).toMatchObject({ contentType: 'image/png', contentLength: body.length, headers: { 'x-object-meta-b': '2', 'x-object-sysmeta-s': 'keep' } });
+    expect(r.object.metadata.timestamp.internal).toBe('1700000000.00002');
+    expect(r.object.metadata.dataTimestamp.internal).toBe('1700000000.00001');
+    expect((await readBody(r.object)).toString()).toBe(body);
+    expect(await codeOf(put(file, '1700000000.00001', 'same time as the legacy version'))).toBe('CONFLICT');
+
+    await put(file, '1700000000.00003', 'v3');
+    expect(ls(file.dir)).toEqual(['1700000000.00003.data']);
+    r = await file.read();
+    if (r.kind !== 'found') throw new Error(r.kind);
+    expect((await readBody(r.object)).toString()).toBe('v3');
+    expect(f.quarantines).toEqual([]);
+  });
+
+  // The legacy form seeded by hand: a DELETE leaves only its tombstone.
+  test('two-file form: a DELETE removes both files', async () => {
+    const file = f.store.object(f.ref());
+    seedTwoFileForm(file, '1700000000.00001', 'legacy');
+    expect(await file.delete(T('1700000000.00002'))).toMatchObject({ previous: 'data' });
+    expect(ls(file.dir)).toEqual(['1700000000.00002.ts']);
+  });
+
+  test('a PUT at the timestamp of an orphan .meta.json (crash leftover, no .data) removes it first and reads from its footer', async () => {
+    // With an older winner beside the orphan: the PUT is newer than the winner, so accepted.
+    const withOlder = f.store.object(f.ref('with-older'));
+    await put(withOlder, '1700000000.00001', 'old');
+    writeOrphanMetaJson(withOlder, '1700000000.00002');
+    await put(withOlder, '1700000000.00002', 'new body');
+    expect(ls(withOlder.dir)).toEqual(['1700000000.00002.data']);
+    // Alone in its directory: nothing is a winner, so no timestamp is refused.
+    const alone = f.store.object(f.ref('alone'));
+    writeOrphanMetaJson(alone, '1700000000.00002');
+    await put(alone, '1700000000.00002', 'new body');
+    expect(ls(alone.dir)).toEqual(['1700000000.00002.data']);
+    for (const file of [withOlder, alone]) {
+      const r = await file.read();
+      if (r.kind !== 'found') throw new Error(r.kind);
+      // The orphan claimed 999 bytes and another ETag: none of it may leak into the new version.
+      expect(r.object.metadata).toMatchObject({ contentLength: 8, etag: md5('new body') });
+      expect((await readBody(r.object)).toString()).toBe('new body');
+    }
+    expect(f.quarantines).toEqual([]);
+  });
+
+  test('readFooter on the written file gives the metadata commit() returned; the footer is exactly encodeFooter of it', async () => {
+    for (const [object, headers] of [
+      ['short', { 'x-object-meta-a': '1' }],
+      ['long', { 'x-object-meta-long': 'z'.repeat(2 * FOOTER_FIRST_READ_BYTES) }],
+    ] as const) {
+      const file = f.store.object(f.ref(object));
+      const w = await file.create(T('1700000000.00001'));
+      await w.write(Buffer.from('body!'));
+      const committed = await w.commit({ contentType: 'text/plain', headers });
+      const p = dataPath(file, '1700000000.00001');
+      const size = statSync(p).size;
+      const footer = encodeFooter(committed);
+      expect(size).toBe(5 + footer.length);
+      expect(footer.length).toBe(Buffer.byteLength(JSON.stringify(committed)) + FOOTER_TRAILER_BYTES);
+      const fh = await open(p, 'r');
+      try {
+        const read = await readFooter(fh, size);
+        if (!read.ok) throw new Error(read.reason);
+        expect(read.meta).toEqual(committed);
+      } finally {
+        await fh.close();
+      }
+      const bytes = readFileSync(p);
+      expect(bytes.subarray(5).equals(footer)).toBe(true);
+      expect(bytes.subarray(0, 5).toString()).toBe('body!');
+      const r = await file.read();
+      if (r.kind !== 'found') throw new Error(r.kind);
+      expect(r.object.metadata.headers).toEqual(headers);
+      expect((await readBody(r.object)).toString()).toBe('body!');
+    }
   });
 
   test('quarantining the same hash twice keeps both copies', async () => {
@@ -282,4 +437,38 @@ async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not reached');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+function withByte(b: Buffer, at: number, value: number): Buffer {
+  const c = Buffer.from(b);
+  c[at] = value;
+  return c;
+}
+
+function withU32(b: Buffer, at: number, value: number): Buffer {
+  const c = Buffer.from(b);
+  c.writeUInt32BE(value >>> 0, at);
+  return c;
+}
+
+/** A footer around arbitrary JSON bytes, with a correct length and CRC. */
+function rawFooter(json: Buffer): Buffer {
+  const trailer = Buffer.alloc(FOOTER_TRAILER_BYTES);
+  trailer.writeUInt32BE(json.length, 0);
+  trailer.writeUInt32BE(crc32(json), 4);
+  FOOTER_MAGIC.copy(trailer, 8);
+  return Buffer.concat([json, trailer]);
+}
+
+/** The metadata in the footer of a whole `.data`. */
+function footerOf(b: Buffer): DataMetadataFile {
+  const m = b.readUInt32BE(b.length - FOOTER_TRAILER_BYTES);
+  return JSON.parse(b.subarray(b.length - FOOTER_TRAILER_BYTES - m, b.length - FOOTER_TRAILER_BYTES).toString('utf8')) as DataMetadataFile;
+}
+
+/** A `.meta.json` left without its `.data` (a crash of the two-file form's PUT), claiming another body. */
+function writeOrphanMetaJson(file: DiskFile, ts: string): void {
+  const meta: DataMetadataFile = { version: 1, name: file.name, timestamp: T(ts).internal, contentLength: 999, etag: md5('other'), contentType: 'x/orphan', headers: {} };
+  mkdirSync(file.dir, { recursive: true });
+  writeFileSync(path.join(file.dir, `${T(ts).internal}.meta.json`), JSON.stringify(meta));
 }

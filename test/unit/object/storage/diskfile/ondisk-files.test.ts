@@ -24,7 +24,16 @@ describe('classifyFiles', () => {
     expect(classifyFiles([])).toEqual({ winner: undefined, dataMeta: undefined, meta: undefined, live: [], obsolete: [] });
   });
 
-  test('newest .data wins with its .meta.json; older versions are obsolete', () => {
+  test('newest .data wins alone (footer form): no dataMeta, older versions are obsolete', () => {
+    const s = classifyFiles(['1700000000.00001.data', '1700000000.00003.data', '1700000000.00002.ts']);
+    expect(s.winner?.name).toBe('1700000000.00003.data');
+    expect(s.dataMeta).toBeUndefined();
+    expect(s.live).toEqual(['1700000000.00003.data']);
+    expect(s.obsolete).toEqual(['1700000000.00001.data', '1700000000.00002.ts']);
+  });
+
+  // The two-file form written before the footer existed: still read, so still classified.
+  test('two-file form: the winner keeps its .meta.json (dataMeta, not obsolete) but live never names it', () => {
     const s = classifyFiles([
       '1700000000.00001.data',
       '1700000000.00001.meta.json',
@@ -34,8 +43,37 @@ describe('classifyFiles', () => {
     ]);
     expect(s.winner?.name).toBe('1700000000.00003.data');
     expect(s.dataMeta?.name).toBe('1700000000.00003.meta.json');
-    expect(s.live).toEqual(['1700000000.00003.data', '1700000000.00003.meta.json']);
+    expect(s.live).toEqual(['1700000000.00003.data']);
     expect(s.obsolete).toEqual(['1700000000.00001.data', '1700000000.00001.meta.json', '1700000000.00002.ts']);
+  });
+
+  test('replicas holding the two-file and the footer form of one version (and one POST) have the same live names', () => {
+    const footer = classifyFiles(['1700000000.00001.data', '1700000000.00002.meta']);
+    const twoFile = classifyFiles(['1700000000.00001.data', '1700000000.00001.meta.json', '1700000000.00002.meta']);
+    expect(footer.live).toEqual(['1700000000.00001.data', '1700000000.00002.meta']);
+    expect(twoFile.live).toEqual(footer.live);
+    expect(twoFile.obsolete).toEqual([]);
+    expect(twoFile.meta?.name).toBe('1700000000.00002.meta');
+  });
+
+  test('a .meta.json is never a winner: alone, or newer than the .data, it is an obsolete orphan', () => {
+    const alone = classifyFiles(['1700000000.00001.meta.json']);
+    expect(alone.winner).toBeUndefined();
+    expect(alone.dataMeta).toBeUndefined();
+    expect(alone.live).toEqual([]);
+    expect(alone.obsolete).toEqual(['1700000000.00001.meta.json']);
+    const newer = classifyFiles(['1700000000.00001.data', '1700000000.00002.meta.json']);
+    expect(newer.winner?.name).toBe('1700000000.00001.data');
+    expect(newer.dataMeta).toBeUndefined();
+    expect(newer.live).toEqual(['1700000000.00001.data']);
+    expect(newer.obsolete).toEqual(['1700000000.00002.meta.json']);
+  });
+
+  test('a tombstone winning on an equal timestamp makes that .meta.json obsolete, not dataMeta', () => {
+    const s = classifyFiles(['1700000000.00001.data', '1700000000.00001.meta.json', '1700000000.00001.ts']);
+    expect(s.dataMeta).toBeUndefined();
+    expect(s.live).toEqual(['1700000000.00001.ts']);
+    expect(s.obsolete).toEqual(['1700000000.00001.data', '1700000000.00001.meta.json']);
   });
 
   test('a newer tombstone wins and makes everything else obsolete', () => {

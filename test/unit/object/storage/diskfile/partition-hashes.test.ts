@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import * as path from 'node:path';
-import { ls, makeStore, put, T, type Fixture } from './store-fixture';
+import { ls, makeStore, put, seedTwoFileForm, T, type Fixture } from './store-fixture';
 
 describe('hashes.json (suffix hashes for the replicator)', () => {
   let f: Fixture;
@@ -12,9 +12,8 @@ describe('hashes.json (suffix hashes for the replicator)', () => {
     const file = f.store.object(f.ref());
     await put(file, '1700000000.00001', 'x');
     const hashes = await f.store.partitionHashes('sda', '7').get();
-    const expected = createHash('md5')
-      .update(`${file.hash}/1700000000.00001.data\n${file.hash}/1700000000.00001.meta.json\n`)
-      .digest('hex');
+    // One file per version: the metadata lives in the .data's footer.
+    const expected = createHash('md5').update(`${file.hash}/1700000000.00001.data\n`).digest('hex');
     expect(hashes).toEqual({ [file.suffix]: expected });
     expect(JSON.parse(readFileSync(path.join(file.partitionDir, 'hashes.json'), 'utf8'))).toEqual(hashes);
   });
@@ -71,6 +70,22 @@ describe('hashes.json (suffix hashes for the replicator)', () => {
     const b = await f.store.partitionHashes('sdb', '7').get();
     const differing = Object.keys(a).filter((s) => a[s] !== b[s]);
     expect(differing).toEqual([f.store.object(f.ref('two')).suffix]);
+  });
+
+  test('a replica still holding the two-file form of a version hashes like one holding its footer form', async () => {
+    const fileA = f.store.object(f.ref('o', 'sda'));
+    await put(fileA, '1700000000.00001', 'x');
+    // Legacy form seeded by hand on sdb: `.data` (bare body) + `.meta.json`.
+    const fileB = f.store.object(f.ref('o', 'sdb'));
+    seedTwoFileForm(fileB, '1700000000.00001', 'x');
+    const a = await f.store.partitionHashes('sda', '7').get();
+    const b = await f.store.partitionHashes('sdb', '7').get([fileB.suffix]);
+    expect(b[fileB.suffix]).toBe(a[fileA.suffix]);
+    // A POST on either side is seen the same way.
+    await fileA.post(T('1700000000.00002'), { headers: {} });
+    await fileB.post(T('1700000000.00002'), { headers: {} });
+    expect(await f.store.partitionHashes('sdb', '7').get()).toEqual(await f.store.partitionHashes('sda', '7').get());
+    expect(ls(fileB.dir)).toEqual(['1700000000.00001.data', '1700000000.00001.meta.json', '1700000000.00002.meta']);
   });
 
   test('a partition that does not exist has no hashes and is not created', async () => {

@@ -1,5 +1,6 @@
 /** A store over a temp devices root with one device, and small helpers for diskfile tests. */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,6 +9,8 @@ import type { DiskFile, ObjectRef } from '../../../../../services/object/storage
 import { ObjectStore } from '../../../../../services/object/storage/diskfile/object-store';
 import type { QuarantineEvent } from '../../../../../services/object/storage/diskfile/store-context';
 import type { CommitRequest } from '../../../../../services/object/storage/diskfile/object-writer';
+import type { DataMetadataFile } from '../../../../../services/object/storage/diskfile/object-metadata';
+import { fileName } from '../../../../../services/object/storage/diskfile/file-names';
 import { Timestamp } from '../../../../../services/object/common/timestamp';
 
 export interface Fixture {
@@ -74,4 +77,38 @@ export function ls(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** The path of the `.data` at `ts` in `file`'s hash directory. */
+export function dataPath(file: DiskFile, ts: string): string {
+  return path.join(file.dir, fileName('data', T(ts)));
+}
+
+/** Rewrites the `.data` at `ts` through `edit` (to damage it in a chosen way). */
+export function editData(file: DiskFile, ts: string, edit: (bytes: Buffer) => Buffer): void {
+  const p = dataPath(file, ts);
+  writeFileSync(p, edit(readFileSync(p)));
+}
+
+/**
+ * Writes an object version by hand in the two-file form that PUTs wrote before the metadata
+ * footer existed: `<ts>.data` holding the bare body and `<ts>.meta.json` holding its metadata.
+ * No store code is involved, so the legacy read path is tested against the format itself.
+ */
+export function seedTwoFileForm(file: DiskFile, ts: string, body: Buffer | string, meta: Partial<DataMetadataFile> = {}): DataMetadataFile {
+  const buf = Buffer.from(body);
+  const full: DataMetadataFile = {
+    version: 1,
+    name: file.name,
+    timestamp: T(ts).internal,
+    contentLength: buf.length,
+    etag: createHash('md5').update(buf).digest('hex'),
+    contentType: 'text/plain',
+    headers: {},
+    ...meta,
+  };
+  mkdirSync(file.dir, { recursive: true });
+  writeFileSync(dataPath(file, ts), buf);
+  writeFileSync(path.join(file.dir, fileName('dataMeta', T(ts))), JSON.stringify(full));
+  return full;
 }

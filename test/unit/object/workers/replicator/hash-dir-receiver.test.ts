@@ -1,15 +1,20 @@
 /**
  * The replication receiver on a real temp directory (no server): what it installs, what it
- * refuses, and that a refused push leaves nothing behind.
+ * refuses, and that a refused push leaves nothing behind. It stores a `.data` in the footer form
+ * (body, metadata JSON, trailer: data-footer.ts), whatever form the frame's sender had; tests
+ * that seed a `<ts>.meta.json` beside a `.data` seed the older two-file form, which receivers
+ * must still read and compare correctly.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { encodeFooter, FOOTER_FIRST_READ_BYTES, parseFooterTail } from '../../../../../services/object/storage/diskfile/data-footer';
 import { KeyedMutex } from '../../../../../services/object/storage/diskfile/keyed-mutex';
 import type { HashDirAccess } from '../../../../../services/object/storage/replication/hash-dir-access';
 import { openHashDir } from '../../../../../services/object/storage/replication/hash-dir-reader';
 import { receiveHashDir } from '../../../../../services/object/storage/replication/hash-dir-receiver';
+import { parseDataMetadata, type DataMetadataFile } from '../../../../../services/object/storage/diskfile/object-metadata';
 import { removeHashFiles } from '../../../../../services/object/storage/replication/hash-dir-remover';
 import { encodeManifest, SyncFrameError } from '../../../../../services/object/storage/replication/sync-frame';
 
@@ -49,7 +54,7 @@ function dataMeta(ts: string, body: string, etag = createHash('md5').update(body
   return JSON.stringify({ version: 1, name, timestamp: ts, contentLength: Buffer.byteLength(body), etag, contentType: 'text/plain', headers });
 }
 
-function frame(parts: { name: string; content: string }[], trailer = ''): Buffer[] {
+function frame(parts: { name: string; content: string | Buffer }[], trailer = ''): Buffer[] {
   const manifest = encodeManifest(parts.map((p) => ({ name: p.name, size: Buffer.byteLength(p.content) })));
   const sorted = JSON.parse(manifest.toString()).files as { name: string }[];
   const bodies = sorted.map((f) => parts.find((p) => p.name === f.name)!.content);
@@ -71,21 +76,82 @@ function object(ts: string, body: string): { name: string; content: string }[] {
   ];
 }
 
-function seed(names: Record<string, string>): void {
+function seed(names: Record<string, string | Buffer>): void {
   mkdirSync(dir(), { recursive: true });
   for (const [n, c] of Object.entries(names)) writeFileSync(path.join(dir(), n), c);
 }
 
-test('installs a new object, metadata and body, and invalidates its suffix', async () => {
-  const r = await receiveHashDir(access, TARGET, stream(frame(object('1700000001.00000', 'hello'))));
-  expect(r.installed.sort()).toEqual(['1700000001.00000.data', '1700000001.00000.meta.json']);
-  expect(files()).toEqual(['1700000001.00000.data', '1700000001.00000.meta.json']);
-  expect(readFileSync(path.join(dir(), '1700000001.00000.data'), 'utf8')).toBe('hello');
+/** A `.data` in the footer form, as the object layer writes it. */
+function footerData(ts: string, body: string, headers: Record<string, string> = {}, name = '/a/c/o'): Buffer {
+  return Buffer.concat([Buffer.from(body), encodeFooter(parseDataMetadata(dataMeta(ts, body, undefined, headers, name))!)]);
+}
+
+/** A stored `.data` split by its footer; fails the test unless the footer is whole. */
+function readStored(file: string): { body: Buffer; meta: DataMetadataFile } {
+  const bytes = readFileSync(file);
+  const footer = parseFooterTail(bytes, bytes.length);
+  if (footer.ok !== true) throw new Error(`${file}: no whole footer (${JSON.stringify(footer)})`);
+  return { body: bytes.subarray(0, footer.meta.contentLength), meta: footer.meta };
+}
+
+test('installs a new object as one footer-form .data holding the pushed body and metadata, and invalidates its suffix', async () => {
+  const pushed = object('1700000001.00000', 'hello');
+  const r = await receiveHashDir(access, TARGET, stream(frame(pushed)));
+  expect(r.installed).toEqual(['1700000001.00000.data']);
+  expect(files()).toEqual(['1700000001.00000.data']);
+  const stored = readStored(path.join(dir(), '1700000001.00000.data'));
+  expect(stored.body.toString()).toBe('hello');
+  expect(stored.meta).toEqual(JSON.parse(pushed[1]!.content));
   expect(invalidated).toEqual(['abc', 'abc']);
   expect(tmpFiles()).toEqual([]);
 });
 
+test('a body that looks like a footer itself is stored and read back by its length', async () => {
+  // The stored file's end is the real footer; the body's fake one must stay plain body bytes.
+  const body = footerData('1700000009.00000', 'decoy');
+  const meta = { version: 1, name: '/a/c/o', timestamp: '1700000001.00000', contentLength: body.length, etag: createHash('md5').update(body).digest('hex'), contentType: 'x', headers: {} };
+  await receiveHashDir(access, TARGET, stream(frame([{ name: '1700000001.00000.data', content: body }, { name: '1700000001.00000.meta.json', content: JSON.stringify(meta) }])));
+  const stored = readStored(path.join(dir(), '1700000001.00000.data'));
+  expect(stored.meta).toEqual(meta);
+  expect(stored.body.equals(body)).toBe(true);
+});
+
+test('a push of a .data over an orphan .meta.json of the same timestamp removes the orphan', async () => {
+  // Left by a crash of the two-file form; kept beside the new .data it would make readers take
+  // the footer-form file for a bare body.
+  seed({ '1700000001.00000.meta.json': dataMeta('1700000001.00000', 'stale metadata') });
+  const r = await receiveHashDir(access, TARGET, stream(frame(object('1700000001.00000', 'hello'))));
+  expect(r.installed).toEqual(['1700000001.00000.data']);
+  expect(files()).toEqual(['1700000001.00000.data']);
+  expect(readStored(path.join(dir(), '1700000001.00000.data')).body.toString()).toBe('hello');
+});
+
+test('a push of the version the directory already holds installs nothing, in either form', async () => {
+  // The two-file form (legacy layout) and the footer form of the same version are the same object.
+  seed({ '1700000001.00000.data': 'hello', '1700000001.00000.meta.json': dataMeta('1700000001.00000', 'hello') });
+  expect((await receiveHashDir(access, TARGET, stream(frame(object('1700000001.00000', 'hello'))))).installed).toEqual([]);
+  expect(files()).toEqual(['1700000001.00000.data', '1700000001.00000.meta.json']);
+  expect(readFileSync(path.join(dir(), '1700000001.00000.data'), 'utf8')).toBe('hello');
+
+  rmSync(dir(), { recursive: true });
+  const footerForm = footerData('1700000001.00000', 'hello');
+  seed({ '1700000001.00000.data': footerForm });
+  expect((await receiveHashDir(access, TARGET, stream(frame(object('1700000001.00000', 'hello'))))).installed).toEqual([]);
+  expect(files()).toEqual(['1700000001.00000.data']);
+  expect(readFileSync(path.join(dir(), '1700000001.00000.data')).equals(footerForm)).toBe(true);
+  expect(invalidated).toEqual([]);
+  expect(tmpFiles()).toEqual([]);
+});
+
+test('a newer version replaces an older footer-form one; its orphan-free directory holds one file', async () => {
+  seed({ '1700000001.00000.data': footerData('1700000001.00000', 'old') });
+  expect((await receiveHashDir(access, TARGET, stream(frame(object('1700000002.00000', 'new'))))).installed).toEqual(['1700000002.00000.data']);
+  expect(files()).toEqual(['1700000002.00000.data']);
+  expect(readStored(path.join(dir(), '1700000002.00000.data')).body.toString()).toBe('new');
+});
+
 test('a newer version replaces the older files; an older one changes nothing', async () => {
+  // The newer version on disk is in the two-file form (legacy layout).
   seed({ '1700000005.00000.data': 'newer', '1700000005.00000.meta.json': dataMeta('1700000005.00000', 'newer') });
   expect((await receiveHashDir(access, TARGET, stream(frame(object('1700000001.00000', 'older'))))).installed).toEqual([]);
   expect(files()).toEqual(['1700000005.00000.data', '1700000005.00000.meta.json']);
@@ -96,11 +162,23 @@ test('a newer version replaces the older files; an older one changes nothing', a
 });
 
 test('a POST newer than the local data is installed alone', async () => {
+  // The local data is in the two-file form (legacy layout); the footer form is below.
   seed({ '1700000001.00000.data': 'x', '1700000001.00000.meta.json': dataMeta('1700000001.00000', 'x') });
   const post = JSON.stringify({ version: 1, timestamp: '1700000002.00000', headers: { 'x-object-meta-a': '1' } });
   const r = await receiveHashDir(access, TARGET, stream(frame([...object('1700000001.00000', 'x'), { name: '1700000002.00000.meta', content: post }])));
   expect(r.installed).toEqual(['1700000002.00000.meta']);
   expect(files()).toEqual(['1700000001.00000.data', '1700000001.00000.meta.json', '1700000002.00000.meta']);
+});
+
+test('a POST newer than local footer-form data is installed alone, leaving the .data as it was', async () => {
+  const local = footerData('1700000001.00000', 'x');
+  seed({ '1700000001.00000.data': local });
+  const post = JSON.stringify({ version: 1, timestamp: '1700000002.00000', headers: { 'x-object-meta-a': '1' } });
+  const r = await receiveHashDir(access, TARGET, stream(frame([...object('1700000001.00000', 'x'), { name: '1700000002.00000.meta', content: post }])));
+  expect(r.installed).toEqual(['1700000002.00000.meta']);
+  expect(files()).toEqual(['1700000001.00000.data', '1700000002.00000.meta']);
+  expect(readFileSync(path.join(dir(), '1700000001.00000.data')).equals(local)).toBe(true);
+  expect(readFileSync(path.join(dir(), '1700000002.00000.meta'), 'utf8')).toBe(post);
 });
 
 describe('expirer index entries for what it installs', () => {
@@ -111,15 +189,25 @@ describe('expirer index entries for what it installs', () => {
     ];
     await receiveHashDir(access, TARGET, stream(frame(parts)));
     expect(expiries).toEqual([{ device: 'sda', hash: HASH, entry: { account: 'AUTH_a', container: 'c', object: 'dir/o', partition: '3', deleteAt: 1800000000 }, filesThen: [] }]);
-    expect(files()).toEqual(['1700000001.00000.data', '1700000001.00000.meta.json']);
+    expect(files()).toEqual(['1700000001.00000.data']);
+    expect(readStored(path.join(dir(), '1700000001.00000.data')).meta.headers).toEqual({ 'x-delete-at': '1800000000' });
   });
 
-  test('a POST carrying X-Delete-At installed alone takes the name from the local metadata', async () => {
+  test('a POST carrying X-Delete-At installed alone takes the name from the local two-file metadata', async () => {
+    // The legacy layout: the name comes from the `.meta.json`.
     seed({ '1700000001.00000.data': 'x', '1700000001.00000.meta.json': dataMeta('1700000001.00000', 'x') });
     const post = JSON.stringify({ version: 1, timestamp: '1700000002.00000', headers: { 'x-delete-at': '1800000005' } });
     await receiveHashDir(access, TARGET, stream(frame([{ name: '1700000002.00000.meta', content: post }])));
     expect(expiries.map((e) => e.entry)).toEqual([{ account: 'a', container: 'c', object: 'o', partition: '3', deleteAt: 1800000005 }]);
     expect(expiries[0]!.filesThen).not.toContain('1700000002.00000.meta');
+  });
+
+  test('a POST carrying X-Delete-At installed alone takes the name from the local .data\'s footer', async () => {
+    seed({ '1700000001.00000.data': footerData('1700000001.00000', 'x', {}, '/AUTH_f/cont/deep/name') });
+    const post = JSON.stringify({ version: 1, timestamp: '1700000002.00000', headers: { 'x-delete-at': '1800000007' } });
+    await receiveHashDir(access, TARGET, stream(frame([{ name: '1700000002.00000.meta', content: post }])));
+    expect(expiries.map((e) => e.entry)).toEqual([{ account: 'AUTH_f', container: 'cont', object: 'deep/name', partition: '3', deleteAt: 1800000007 }]);
+    expect(files()).toEqual(['1700000001.00000.data', '1700000002.00000.meta']);
   });
 
   test('nothing for objects without X-Delete-At, nor for files that are not installed', async () => {
@@ -155,22 +243,56 @@ test('refuses a truncated body and trailing bytes', async () => {
   expect(tmpFiles()).toEqual([]);
 });
 
-test('the reader sends what the receiver takes: a round trip reproduces the directory', async () => {
-  seed({ '1700000001.00000.data': 'round trip', '1700000001.00000.meta.json': dataMeta('1700000001.00000', 'round trip'), 'junk.tmp': 'ignored' });
-  const opened = await openHashDir(dir());
+/** What the reader would send: the manifest, then each file's first `size` bytes. */
+async function readFrame(d: string): Promise<Buffer[]> {
+  const opened = await openHashDir(d);
   expect(opened).toBeDefined();
   const chunks: Buffer[] = [encodeManifest(opened!.files)];
-  for (const f of opened!.files) chunks.push(await opened!.handles.get(f.name)!.readFile());
+  for (const f of opened!.files) {
+    const src = opened!.sources.get(f.name)!;
+    chunks.push(src.kind === 'bytes' ? src.bytes : (await src.fh.readFile()).subarray(0, f.size));
+  }
   await opened!.close();
-  const other = { ...TARGET, partition: '4' };
-  const r = await receiveHashDir(access, other, stream(chunks));
-  expect(r.installed.sort()).toEqual(['1700000001.00000.data', '1700000001.00000.meta.json']);
-  expect(readdirSync(access.hashDir('sda', '4', HASH)).sort()).toEqual(['1700000001.00000.data', '1700000001.00000.meta.json']);
+  return chunks;
+}
+
+test('the reader sends what the receiver takes: a round trip stores the footer form, and sends it on unchanged', async () => {
+  seed({ '1700000001.00000.data': 'round trip', '1700000001.00000.meta.json': dataMeta('1700000001.00000', 'round trip'), 'junk.tmp': 'ignored' });
+  const r = await receiveHashDir(access, { ...TARGET, partition: '4' }, stream(await readFrame(dir())));
+  expect(r.installed).toEqual(['1700000001.00000.data']);
+  const second = access.hashDir('sda', '4', HASH);
+  expect(readdirSync(second)).toEqual(['1700000001.00000.data']);
+  const stored = readFileSync(path.join(second, '1700000001.00000.data'));
+  expect(stored.subarray(0, 10).toString()).toBe('round trip');
+  expect(stored.length).toBeGreaterThan(10);
+  // From the footer form, the reader sends the same frame as from the two-file form.
+  const again = Buffer.concat(await readFrame(second));
+  expect(again.equals(Buffer.concat(await readFrame(dir())))).toBe(true);
+  const r2 = await receiveHashDir(access, { ...TARGET, partition: '5' }, stream([again]));
+  expect(r2.installed).toEqual(['1700000001.00000.data']);
+  expect(readFileSync(path.join(access.hashDir('sda', '5', HASH), '1700000001.00000.data')).equals(stored)).toBe(true);
 });
 
-test('the reader skips a damaged directory (data without metadata)', async () => {
+test('metadata longer than the reader\'s first tail read still round-trips', async () => {
+  const headers = { 'x-object-meta-big': 'm'.repeat(FOOTER_FIRST_READ_BYTES * 2) };
+  seed({ '1700000001.00000.data': footerData('1700000001.00000', 'small body', headers) });
+  await receiveHashDir(access, { ...TARGET, partition: '4' }, stream(await readFrame(dir())));
+  const stored = readStored(path.join(access.hashDir('sda', '4', HASH), '1700000001.00000.data'));
+  expect(stored.body.toString()).toBe('small body');
+  expect(stored.meta.headers).toEqual(headers);
+});
+
+test('the reader skips a damaged directory (data without a footer or metadata)', async () => {
   seed({ '1700000001.00000.data': 'x' });
   expect(await openHashDir(dir())).toBeUndefined();
+  const bad = footerData('1700000001.00000', 'body');
+  bad[6] ^= 0x01; // inside the footer's JSON: its CRC-32 fails
+  seed({ '1700000001.00000.data': bad });
+  expect(await openHashDir(dir())).toBeUndefined();
+  seed({ '1700000001.00000.data': footerData('1700000001.00000', 'body') });
+  const good = await openHashDir(dir());
+  expect(good?.files).toEqual([{ name: '1700000001.00000.meta.json', size: expect.any(Number) }, { name: '1700000001.00000.data', size: 4 }]);
+  await good?.close();
   expect(await openHashDir(path.join(root, 'missing'))).toBeUndefined();
 });
 
