@@ -38,7 +38,11 @@ interface Options {
    * Seconds of the same operation before each 4 KiB phase is measured (and one unmeasured 64 MiB
    * PUT and GET before those phases): the processes are fresh, and V8 spends seconds of CPU
    * compiling hot code at first (measured: ~4.8 s in the proxy over the first 20 s), which is not
-   * what a running cluster pays. 0 measures from a cold start.
+   * what a running cluster pays. 20 s by default: after 5 s the storage servers still spent about
+   * twice the CPU per 4 KiB PUT of a steady state (5.9-6.0 ms vs 3.2-3.3 ms in back-to-back runs;
+   * their file-system threads too, as inode creations right after a previous run's mass
+   * deletions are slow on this journal-less ext4, see docs/ARCHITECTURE.md). 0 measures from a
+   * cold start.
    */
   warmup: number;
   /** 1 (default): at the end, measure what the disk itself does with fsync (disk-probe.ts). */
@@ -46,7 +50,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { seconds: 10, smallConcurrency: 32, largeConcurrency: 4, largeObjects: 8, listingObjects: 100_000, hugeMiB: 1024, servers: 3, fsync: 1, warmup: 5, diskProbe: 1 };
+  const o: Options = { seconds: 10, smallConcurrency: 32, largeConcurrency: 4, largeObjects: 8, listingObjects: 100_000, hugeMiB: 1024, servers: 3, fsync: 1, warmup: 20, diskProbe: 1 };
   const keys: Record<string, keyof Options> = {
     '--seconds': 'seconds',
     '--small-concurrency': 'smallConcurrency',
