@@ -2,7 +2,8 @@
  * The metadata files of an object, and the metadata a reader sees.
  *
  * A PUT's metadata is stored in its `.data`'s footer (data-footer.ts; `<ts>.meta.json` beside
- * the `.data` in the two-file form written before, and in replication frames); `<ts>.meta` by a POST. A reader sees
+ * the `.data` in the two-file form written before, and in replication frames); a POST's in
+ * `<ts>.meta`. A reader sees
  * the PUT's metadata with the replaceable headers (user metadata, allowed headers) and, when
  * given, the content type taken from the newest POST; system metadata always comes from the PUT.
  * Both files are JSON with a `version` so the format can evolve; an unreadable file means a
