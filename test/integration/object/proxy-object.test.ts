@@ -55,6 +55,15 @@ function dataFiles(name: string, container = CONTAINER): string[] {
   return found;
 }
 
+/**
+ * Waits (bounded) until every replica holds a `.data` of the object: the proxy answers once a
+ * quorum committed (plus a short grace), so under load the last replica may still be writing.
+ */
+async function onEveryReplica(name: string): Promise<void> {
+  for (let i = 0; i < 100 && dataFiles(name).length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(dataFiles(name)).toHaveLength(3);
+}
+
 async function listingOnContainerServers(container = CONTAINER): Promise<string[][]> {
   const { partition, nodes } = cluster.nodesFor('container', ACCOUNT, container);
   const out: string[][] = [];
@@ -408,6 +417,7 @@ describe('proxy object data path', () => {
   test('a replica with a corrupt file never yields bad bytes: the next replica serves the body', async () => {
     const body = 'precious bytes that must not rot';
     expect((await put('corrupt.txt', body)).status).toBe(201);
+    await onEveryReplica('corrupt.txt');
     const { partition, nodes } = cluster.nodesFor('object', ACCOUNT, CONTAINER, 'corrupt.txt');
     const hash = hashPath(HASH_PREFIX, HASH_SUFFIX, ACCOUNT, CONTAINER, 'corrupt.txt');
     const flipByte = (node: (typeof nodes)[number]): void => {
@@ -511,6 +521,7 @@ describe('proxy object data path', () => {
   test('X-Newest reads the newest version when a replica is stale', async () => {
     const name = 'versions.txt';
     expect((await put(name, 'version one')).status).toBe(201);
+    await onEveryReplica(name);
     const { nodes } = cluster.nodesFor('object', ACCOUNT, CONTAINER, name);
     const stale = cluster.storageAt(nodes[0].port);
     await stale.kill();
