@@ -16,20 +16,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { metadataProblem } from '../../common/metadata-limits';
 import { USER_META_PREFIX, titleCaseHeader } from '../../common/object-headers';
 import { HttpError } from '../http/http-error';
-import { requireTimestamp, singleHeader } from '../http/request-headers';
+import { requireTimestamp } from '../http/request-headers';
 import { sendRecord, sendStatus, type Headers } from '../http/respond';
 import { updateTargetFrom } from '../http/update-target';
 import type { AccountReporter } from './account-reporter';
 import type { ContainerRef, ContainerStore } from './container-store';
 import { DEFAULT_LISTING_LIMIT, type ListingEntry, type ListingParams } from './listing';
-import { isDeleted, liveMetadata, type ContainerRecord, type ObjectRow } from './rows';
+import { isDeleted, liveMetadata, type ContainerRecord } from './rows';
+import { parseRowBatch, parseRowUpdate, ROW_BATCH_MAX_BYTES, ROW_METHODS, rowStatus } from './row-update';
 
 export const CONTAINER_META_PREFIX = 'x-container-meta-';
 const SYSMETA_PREFIX = 'x-container-sysmeta-';
 const ACL_HEADERS = ['x-container-read', 'x-container-write'];
 
 export const CONTAINER_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
-export const ROW_METHODS = ['PUT', 'DELETE'];
 
 export interface ContainerExchange {
   req: IncomingMessage;
@@ -176,27 +176,58 @@ export async function handleContainer(x: ContainerExchange, ref: ContainerRef): 
   }
 }
 
-function requiredHeader(req: IncomingMessage, name: string): string {
-  const v = singleHeader(req, name);
-  if (v === undefined) throw new HttpError(400, `Missing ${name} header`);
-  return v.trim();
+/** The request's headers as one string each (lower-case names, as Node gives them). */
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
 }
 
 export async function handleObjectRow(x: ContainerExchange, ref: ContainerRef, object: string): Promise<void> {
   const { req, res, containers } = x;
-  if (!ROW_METHODS.includes(req.method ?? '')) return sendStatus(res, 405, 'Method Not Allowed', { Allow: ROW_METHODS.join(', ') });
-  const timestamp = requireTimestamp(req);
-  let row: ObjectRow;
-  if (req.method === 'PUT') {
-    const size = requiredHeader(req, 'x-size');
-    if (!/^\d{1,16}$/.test(size)) throw new HttpError(400, 'Invalid X-Size');
-    row = { name: object, timestamp: timestamp.internal, size: Number(size), etag: requiredHeader(req, 'x-etag').replace(/^"(.*)"$/, '$1'), content_type: requiredHeader(req, 'x-content-type'), deleted: false };
-  } else {
-    row = { name: object, timestamp: timestamp.internal, size: 0, etag: '', content_type: '', deleted: true };
+  const parsed = parseRowUpdate({ method: req.method ?? '', object, headers: flatHeaders(req) });
+  if (!parsed.ok) {
+    if (parsed.status === 405) return sendStatus(res, 405, 'Method Not Allowed', { Allow: ROW_METHODS.join(', ') });
+    throw new HttpError(parsed.status, parsed.message);
   }
-  const outcome = await containers.updateRow(ref, row);
-  if (outcome === 'no_container') return sendStatus(res, 404, 'Not Found');
-  if (outcome === 'stale') return sendStatus(res, 202, '', { 'X-Backend-Timestamp': timestamp.internal });
-  x.reporter.changed(ref);
-  sendStatus(res, req.method === 'PUT' ? 201 : 204, '', { 'X-Backend-Timestamp': timestamp.internal });
+  const status = rowStatus(parsed.method, await containers.updateRow(ref, parsed.row));
+  if (status === 404) return sendStatus(res, 404, 'Not Found');
+  if (status !== 202) x.reporter.changed(ref);
+  sendStatus(res, status, '', { 'X-Backend-Timestamp': parsed.row.timestamp });
+}
+
+/**
+ * A batch of row updates for one container (`X-Backend-Storage-Layer: container-rows`): each row
+ * is checked and applied as its single-request form would be (the store group-commits rows that
+ * arrive together), and the answer lists each row's status in order. A malformed batch is 400
+ * and applies nothing.
+ */
+export async function handleRowBatch(x: ContainerExchange, ref: ContainerRef): Promise<void> {
+  const { req, res, containers } = x;
+  if (req.method !== 'POST') return sendStatus(res, 405, 'Method Not Allowed', { Allow: 'POST' });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > ROW_BATCH_MAX_BYTES) throw new HttpError(413, `row batch larger than ${ROW_BATCH_MAX_BYTES} bytes`);
+    chunks.push(c as Buffer);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'row batch is not JSON');
+  }
+  const rows = parseRowBatch(body);
+  if (typeof rows === 'string') throw new HttpError(400, rows);
+  const statuses = await Promise.all(
+    rows.map(async (u) => {
+      const parsed = parseRowUpdate(u);
+      return parsed.ok ? rowStatus(parsed.method, await containers.updateRow(ref, parsed.row)) : parsed.status;
+    }),
+  );
+  if (statuses.some((s) => s === 201 || s === 204)) x.reporter.changed(ref);
+  const text = JSON.stringify({ statuses });
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
 }

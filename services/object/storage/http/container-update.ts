@@ -23,6 +23,8 @@ import type { Logger } from '../../../runtime/log';
 import type { HashSecret, ObjectRef } from '../diskfile/disk-file';
 import { fsyncDir, mkdirDurable, writeNewFile } from '../diskfile/durable-fs';
 import { asyncPendingPath, tmpPath } from '../diskfile/layout';
+import type { RowUpdate } from '../container/row-update';
+import { RowBatcher } from './row-batcher';
 import { updateTargetFrom, type UpdateTarget } from './update-target';
 
 /** Where the container row lives. */
@@ -123,6 +125,58 @@ export function sendUpdateStatus(u: PendingUpdate, timeoutMs: number, transId?: 
   });
 }
 
+/**
+ * Sends rows for one container replica in one exchange (`POST` on the container path with
+ * `X-Backend-Storage-Layer: container-rows`, row-update.ts); one status per row, all 0 when no
+ * usable answer came (error, timeout, non-200, a malformed answer). Never rejects.
+ */
+export function sendRowBatch(first: PendingUpdate, rows: RowUpdate[], timeoutMs: number, transId?: string, agent?: Agent): Promise<number[]> {
+  const none = (): number[] => rows.map(() => 0);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (statuses: number[]): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(statuses);
+    };
+    const body = JSON.stringify({ rows });
+    const [, account, container] = first.path.split('/');
+    const path = `/${encodeURIComponent(first.target.device)}/${first.target.partition}/${encodeURIComponent(account)}/${encodeURIComponent(container)}`;
+    const headers: Record<string, string> = { 'X-Backend-Storage-Layer': 'container-rows', 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
+    if (transId) headers['X-Trans-Id'] = transId;
+    const req = httpRequest({ host: first.target.host, port: first.target.port, method: 'POST', path, headers, agent: agent ?? false }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= BATCH_ANSWER_MAX_BYTES) chunks.push(c);
+      });
+      res.on('end', () => {
+        if (res.statusCode !== 200 || size > BATCH_ANSWER_MAX_BYTES) return finish(none());
+        let statuses: unknown;
+        try {
+          statuses = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { statuses?: unknown }).statuses;
+        } catch {
+          return finish(none());
+        }
+        const ok = Array.isArray(statuses) && statuses.length === rows.length && statuses.every((x) => Number.isInteger(x));
+        finish(ok ? (statuses as number[]) : none());
+      });
+      res.on('error', () => finish(none()));
+    });
+    const timer = setTimeout(() => {
+      finish(none());
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', () => finish(none()));
+    req.end(body);
+  });
+}
+
+/** A batch answer is a short JSON list; anything longer is not one. */
+const BATCH_ANSWER_MAX_BYTES = 64 * 1024;
+
 export interface ContainerUpdaterOptions {
   devicesRoot: string;
   secret: HashSecret;
@@ -141,9 +195,15 @@ export class ContainerUpdater {
 
   constructor(private readonly opts: ContainerUpdaterOptions) {}
 
+  /** Container row updates, coalesced per container replica while one is in flight. */
+  readonly rows = new RowBatcher(
+    (u, transId) => sendUpdateStatus(u, this.opts.timeoutMs, transId, this.agent),
+    (first, rows, transId) => sendRowBatch(first, rows, this.opts.timeoutMs, transId, this.agent),
+  );
+
   /** Sends one update over the pooled connections; true on a 2xx answer (never rejects). */
   async send(u: PendingUpdate, transId?: string): Promise<boolean> {
-    const status = await sendUpdateStatus(u, this.opts.timeoutMs, transId, this.agent);
+    const status = u.layer === 'account' ? await sendUpdateStatus(u, this.opts.timeoutMs, transId, this.agent) : await this.rows.send(u, transId);
     return status >= 200 && status < 300;
   }
 

@@ -10,7 +10,7 @@ import { handleAccount, handleContainerRow } from '../account/account-http';
 import type { AccountStore } from '../account/account-store';
 import type { AccountReporter } from '../container/account-reporter';
 import type { ContainerStore } from '../container/container-store';
-import { handleContainer, handleObjectRow } from '../container/container-http';
+import { handleContainer, handleObjectRow, handleRowBatch } from '../container/container-http';
 import type { ExpiryIndex } from '../diskfile/expirer-index';
 import type { ObjectStore } from '../diskfile/object-store';
 import type { ContainerUpdater } from './container-update';
@@ -95,7 +95,7 @@ async function route(ctx: HandlerContext, deps: RouterDeps): Promise<void> {
   // Which layer: one process serves them all, so every container-layer request says so with
   // X-Backend-Storage-Layer: container (docs/object-storage.md); without it, the object layer.
   const layer = singleHeader(req, 'x-backend-storage-layer')?.trim().toLowerCase() || 'object';
-  if (layer !== 'object' && layer !== 'container' && layer !== 'account') return sendStatus(res, 400, `unknown X-Backend-Storage-Layer ${JSON.stringify(layer.slice(0, 32))}`);
+  if (layer !== 'object' && layer !== 'container' && layer !== 'account' && layer !== 'container-rows') return sendStatus(res, 400, `unknown X-Backend-Storage-Layer ${JSON.stringify(layer.slice(0, 32))}`);
   if (layer !== 'account' && container === undefined) return sendStatus(res, 501, 'account paths need X-Backend-Storage-Layer: account');
   if (layer === 'account' && object !== undefined) return sendStatus(res, 400, 'the account layer serves account and container paths only');
   if (layer === 'object' && object === undefined) return sendStatus(res, 501, 'the object layer serves object paths only (container requests need X-Backend-Storage-Layer: container)');
@@ -108,6 +108,13 @@ async function route(ctx: HandlerContext, deps: RouterDeps): Promise<void> {
     return container === undefined ? handleAccount(x, { device, account }) : handleContainerRow(x, { device, account }, container);
   }
   if (container === undefined) return sendStatus(res, 501, 'not a container path'); // (narrowing; checked above)
+  if (layer === 'container-rows') {
+    if (object !== undefined) return sendStatus(res, 400, 'a row batch goes to the container path');
+    if (ctx.expectContinue) res.writeContinue();
+    ctx.log.device = device;
+    ctx.log.layer = 'container';
+    return handleRowBatch({ req, res, containers: deps.containers, reporter: deps.reporter }, { device, account, container });
+  }
   if (layer === 'container') {
     if (ctx.expectContinue) res.writeContinue();
     ctx.log.device = device;
