@@ -133,6 +133,40 @@ describe('object → container updates', () => {
     }
   });
 
+  test('concurrent PUTs to a container server that does not answer: all succeed, all queued, the waiting ones fail with the first', async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((sock) => sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    const names = ['slow-1', 'slow-2', 'slow-3', 'slow-4', 'slow-5', 'slow-6'];
+    try {
+      const answeredAt: number[] = [];
+      const puts = await Promise.all(
+        names.map(async (n) => {
+          const r = await objectServer.request({
+            method: 'PUT',
+            path: OBJ(n),
+            headers: { 'X-Container-Host': `127.0.0.1:${port}`, 'X-Container-Device': 'sdc', 'X-Container-Partition': '9', 'X-Timestamp': ts(), 'Content-Type': 'text/plain', 'Content-Length': 2 },
+            body: 'hi',
+          });
+          answeredAt.push(Date.now());
+          return r;
+        }),
+      );
+      // All answered about together, one update timeout (500 ms) in: the waiting ones did not
+      // wait for a second timeout of their own.
+      expect(Math.max(...answeredAt) - Math.min(...answeredAt)).toBeLessThan(400);
+      expect(puts.map((p) => p.status)).toEqual(names.map(() => 201));
+      for (const n of names) expect(pending(n)).toHaveLength(1);
+      // The updates that waited behind the first one were not sent to the silent server again
+      // (one connection per exchange; six without coalescing).
+      expect(sockets.length).toBeLessThan(names.length);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  });
+
   test('container server stopped: PUT still 201 and an async_pending file holds the update', async () => {
     const port = containerServer!.port;
     await containerServer!.stop();
