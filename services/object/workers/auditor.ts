@@ -10,10 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ParsedFooter } from '../storage/diskfile/data-footer';
-import { readFooter } from '../storage/diskfile/footer-reader';
+import { readFileFooter } from '../storage/diskfile/footer-reader';
 import { classifyFiles } from '../storage/diskfile/ondisk-files';
 import { parseDataMetadata } from '../storage/diskfile/object-metadata';
 import { ObjectStore } from '../storage/diskfile/object-store';
@@ -92,12 +92,7 @@ export class Auditor implements Worker {
       // The footer form: the metadata is read from the `.data`'s end, the body is what precedes it.
       let footer: ParsedFooter;
       try {
-        const fh = await open(dataFile, 'r');
-        try {
-          footer = await readFooter(fh, (await fh.stat()).size);
-        } finally {
-          await fh.close();
-        }
+        footer = await readFileFooter(dataFile);
       } catch (err) {
         if (isGone(err)) return 'skipped';
         throw err;

@@ -17,7 +17,8 @@ import { metadataProblem } from '../../common/metadata-limits';
 import { USER_META_PREFIX, titleCaseHeader } from '../../common/object-headers';
 import { HttpError } from '../http/http-error';
 import { requireTimestamp } from '../http/request-headers';
-import { sendRecord, sendStatus, type Headers } from '../http/respond';
+import { readBody } from '../http/request-body';
+import { sendJson, sendRecord, sendStatus, type Headers } from '../http/respond';
 import { updateTargetFrom } from '../http/update-target';
 import type { AccountReporter } from './account-reporter';
 import type { ContainerRef, ContainerStore } from './container-store';
@@ -205,16 +206,10 @@ export async function handleObjectRow(x: ContainerExchange, ref: ContainerRef, o
 export async function handleRowBatch(x: ContainerExchange, ref: ContainerRef): Promise<void> {
   const { req, res, containers } = x;
   if (req.method !== 'POST') return sendStatus(res, 405, 'Method Not Allowed', { Allow: 'POST' });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > ROW_BATCH_MAX_BYTES) throw new HttpError(413, `row batch larger than ${ROW_BATCH_MAX_BYTES} bytes`);
-    chunks.push(c as Buffer);
-  }
+  const raw = await readBody(req, ROW_BATCH_MAX_BYTES);
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     throw new HttpError(400, 'row batch is not JSON');
   }
@@ -227,7 +222,5 @@ export async function handleRowBatch(x: ContainerExchange, ref: ContainerRef): P
     }),
   );
   if (statuses.some((s) => s === 201 || s === 204)) x.reporter.changed(ref);
-  const text = JSON.stringify({ statuses });
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
+  sendJson(res, 200, { statuses });
 }

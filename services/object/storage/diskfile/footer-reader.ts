@@ -2,6 +2,7 @@
  * Reads the metadata footer (data-footer.ts) of an open `.data`: one positional read of its last
  * few KiB, a second only when the metadata is longer than that.
  */
+import { open } from 'node:fs/promises';
 import { FOOTER_FIRST_READ_BYTES, parseFooterTail, type ParsedFooter } from './data-footer';
 
 /** A FileHandle, or open-object.ts's SyncFileSource. */
@@ -30,4 +31,17 @@ export async function readFooter(src: PositionalReader, fileSize: number): Promi
     length = parsed.need;
   }
   return { ok: false, reason: 'metadata footer kept growing' };
+}
+
+/**
+ * The footer of the `.data` at `file` (opened, read, closed). Rejects as the file system does
+ * (ENOENT when it is gone), so callers can tell a vanished file from a damaged one.
+ */
+export async function readFileFooter(file: string): Promise<ParsedFooter> {
+  const fh = await open(file, 'r');
+  try {
+    return await readFooter(fh, (await fh.stat()).size);
+  } finally {
+    await fh.close();
+  }
 }

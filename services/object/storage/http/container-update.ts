@@ -99,30 +99,50 @@ export async function sendUpdate(u: PendingUpdate, timeoutMs: number, transId?: 
   return status >= 200 && status < 300;
 }
 
-/** Sends one update; resolves with the answer's status, 0 when there was none (error, timeout). */
-export function sendUpdateStatus(u: PendingUpdate, timeoutMs: number, transId?: string, agent?: Agent): Promise<number> {
+/** What one exchange with a storage server brought back: its status and (up to a limit) body. */
+interface Answer {
+  status: number;
+  /** Undefined when the body was longer than asked for. */
+  body?: Buffer;
+}
+
+/**
+ * One request to a storage server with a bounded wait; undefined when no answer came (error,
+ * timeout). The answer's body is kept up to `maxBody` bytes (0: discarded). Never rejects.
+ */
+function exchange(target: UpdateTarget, method: string, path: string, headers: Record<string, string>, body: string, timeoutMs: number, maxBody: number, agent?: Agent): Promise<Answer | undefined> {
   return new Promise((resolve) => {
     let done = false;
-    const finish = (status: number): void => {
+    const finish = (answer: Answer | undefined): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      resolve(status);
+      resolve(answer);
     };
-    const headers: Record<string, string> = { ...u.headers, 'X-Backend-Storage-Layer': u.layer ?? 'container', 'Content-Length': '0' };
-    if (transId) headers['X-Trans-Id'] = transId;
-    const req = httpRequest({ host: u.target.host, port: u.target.port, method: u.method, path: updateUrl(u), headers, agent: agent ?? false }, (res) => {
-      res.resume();
-      res.on('end', () => finish(res.statusCode ?? 0));
-      res.on('error', () => finish(0));
+    const req = httpRequest({ host: target.host, port: target.port, method, path, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, agent: agent ?? false }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= maxBody) chunks.push(c);
+      });
+      res.on('end', () => finish({ status: res.statusCode ?? 0, body: size <= maxBody ? Buffer.concat(chunks) : undefined }));
+      res.on('error', () => finish(undefined));
     });
     const timer = setTimeout(() => {
-      finish(0);
+      finish(undefined);
       req.destroy();
     }, timeoutMs);
-    req.on('error', () => finish(0));
-    req.end();
+    req.on('error', () => finish(undefined));
+    req.end(body);
   });
+}
+
+/** Sends one update; resolves with the answer's status, 0 when there was none (error, timeout). */
+export async function sendUpdateStatus(u: PendingUpdate, timeoutMs: number, transId?: string, agent?: Agent): Promise<number> {
+  const headers: Record<string, string> = { ...u.headers, 'X-Backend-Storage-Layer': u.layer ?? 'container' };
+  if (transId) headers['X-Trans-Id'] = transId;
+  return (await exchange(u.target, u.method, updateUrl(u), headers, '', timeoutMs, 0, agent))?.status ?? 0;
 }
 
 /**
@@ -130,48 +150,20 @@ export function sendUpdateStatus(u: PendingUpdate, timeoutMs: number, transId?: 
  * `X-Backend-Storage-Layer: container-rows`, row-update.ts); one status per row, all 0 when no
  * usable answer came (error, timeout, non-200, a malformed answer). Never rejects.
  */
-export function sendRowBatch(first: PendingUpdate, rows: RowUpdate[], timeoutMs: number, transId?: string, agent?: Agent): Promise<number[]> {
-  const none = (): number[] => rows.map(() => 0);
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (statuses: number[]): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve(statuses);
-    };
-    const body = JSON.stringify({ rows });
-    const [, account, container] = first.path.split('/');
-    const path = `/${encodeURIComponent(first.target.device)}/${first.target.partition}/${encodeURIComponent(account)}/${encodeURIComponent(container)}`;
-    const headers: Record<string, string> = { 'X-Backend-Storage-Layer': 'container-rows', 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
-    if (transId) headers['X-Trans-Id'] = transId;
-    const req = httpRequest({ host: first.target.host, port: first.target.port, method: 'POST', path, headers, agent: agent ?? false }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= BATCH_ANSWER_MAX_BYTES) chunks.push(c);
-      });
-      res.on('end', () => {
-        if (res.statusCode !== 200 || size > BATCH_ANSWER_MAX_BYTES) return finish(none());
-        let statuses: unknown;
-        try {
-          statuses = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { statuses?: unknown }).statuses;
-        } catch {
-          return finish(none());
-        }
-        const ok = Array.isArray(statuses) && statuses.length === rows.length && statuses.every((x) => Number.isInteger(x));
-        finish(ok ? (statuses as number[]) : none());
-      });
-      res.on('error', () => finish(none()));
-    });
-    const timer = setTimeout(() => {
-      finish(none());
-      req.destroy();
-    }, timeoutMs);
-    req.on('error', () => finish(none()));
-    req.end(body);
-  });
+export async function sendRowBatch(first: PendingUpdate, rows: RowUpdate[], timeoutMs: number, transId?: string, agent?: Agent): Promise<number[]> {
+  const [, account, container] = first.path.split('/');
+  const path = `/${encodeURIComponent(first.target.device)}/${first.target.partition}/${encodeURIComponent(account)}/${encodeURIComponent(container)}`;
+  const headers: Record<string, string> = { 'X-Backend-Storage-Layer': 'container-rows', 'Content-Type': 'application/json' };
+  if (transId) headers['X-Trans-Id'] = transId;
+  const answer = await exchange(first.target, 'POST', path, headers, JSON.stringify({ rows }), timeoutMs, BATCH_ANSWER_MAX_BYTES, agent);
+  let statuses: unknown;
+  try {
+    if (answer?.status === 200 && answer.body) statuses = (JSON.parse(answer.body.toString('utf8')) as { statuses?: unknown }).statuses;
+  } catch {
+    // not JSON: no usable answer
+  }
+  const ok = Array.isArray(statuses) && statuses.length === rows.length && statuses.every((x) => Number.isInteger(x));
+  return ok ? (statuses as number[]) : rows.map(() => 0);
 }
 
 /** A batch answer is a short JSON list; anything longer is not one. */

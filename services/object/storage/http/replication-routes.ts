@@ -44,18 +44,13 @@ import type { ContainerStore } from '../container/container-store';
 import type { HandlerContext } from './handler-context';
 import { HttpError } from './http-error';
 import { singleHeader } from './request-headers';
-import { sendStatus } from './respond';
+import { readBody } from './request-body';
+import { sendJson, sendStatus } from './respond';
 
 export const REPLICATION_LAYER = 'replication';
 
 export function isReplicationRequest(req: IncomingMessage): boolean {
   return singleHeader(req, 'x-backend-storage-layer')?.trim().toLowerCase() === REPLICATION_LAYER;
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
 }
 
 /** The other layers' stores (container and account DB replication). */
@@ -110,17 +105,6 @@ const CONTAINER_PAGE = 1000;
 /** Rows per page of a database dump, and the largest merge body accepted. */
 const DB_PAGE_ROWS = 1000;
 const DB_MERGE_MAX_BYTES = 32 * 1024 * 1024;
-
-async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > max) throw new HttpError(413, `body larger than ${max} bytes`);
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 async function handleDbRequest(ctx: HandlerContext, deps: ReplicationDeps, parsed: DbPathResult): Promise<void> {
   const { req, res } = ctx;

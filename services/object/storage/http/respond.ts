@@ -50,3 +50,10 @@ export function objectHeaders(m: ObjectMetadata): Headers {
   for (const [name, value] of Object.entries(m.headers)) h[titleCaseHeader(name)] = value;
   return h;
 }
+
+/** A JSON answer (the backend's replication and row-batch endpoints). */
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { encodeFooter } from '../diskfile/data-footer';
-import { readFooter } from '../diskfile/footer-reader';
+import { readFileFooter } from '../diskfile/footer-reader';
 import { fsyncDir, mkdirDurable } from '../diskfile/durable-fs';
 import { fileName, parseFileName } from '../diskfile/file-names';
 import { parseDataMetadata, parsePostMetadata, type DataMetadataFile } from '../diskfile/object-metadata';
@@ -151,16 +151,8 @@ async function localObjectName(dir: string): Promise<string | undefined> {
   const state = classifyFiles(await listDir(dir));
   if (state.winner?.kind !== 'data') return undefined;
   if (state.dataMeta) return parseDataMetadata(await readFile(path.join(dir, state.dataMeta.name), 'utf8').catch(() => ''))?.name;
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(path.join(dir, state.winner.name), 'r');
-    const footer = await readFooter(fh, (await fh.stat()).size);
-    return footer.ok ? footer.meta.name : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    await fh?.close().catch(() => undefined);
-  }
+  const footer = await readFileFooter(path.join(dir, state.winner.name)).catch(() => undefined);
+  return footer?.ok ? footer.meta.name : undefined;
 }
 
 /** Index entries for the installed versions that expire, before they become visible. */
