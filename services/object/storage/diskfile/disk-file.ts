@@ -11,13 +11,13 @@
  * - anything unreadable (a `.data` whose metadata footer is missing or bad, a size that does not match) is
  *   quarantined and the object reads as missing, so the replicator can bring a good copy back.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import * as path from 'node:path';
 import { hashPath, hashSuffix } from '../../common/hash-path';
 import type { HeaderBag } from '../../common/object-headers';
 import { newest, type Timestamp } from '../../common/timestamp';
-import { fsyncDirs, makeDirs, mkdirDurable, openFd, parentsOf, writeNewFile } from './durable-fs';
+import { fsyncDirs, makeDirs, markSynced, mkdirDurable, openFd, parentsOf, unsyncedAncestors, writeNewFile } from './durable-fs';
 import { fileName } from './file-names';
 import { devicePath, hashDirPath, partitionPath, quarantinePath, tmpPath } from './layout';
 import { mergeMetadata, parseDataMetadata, parsePostMetadata, type DataMetadataFile, type PostMetadataFile } from './object-metadata';
@@ -112,27 +112,35 @@ export class DiskFile {
   }
 
   /**
-   * Synchronous, like the other small metadata calls here (a hash directory holds a handful of
-   * names): cheaper than a thread-pool round trip, which also queues behind fsyncs.
+   * The directory's names, or undefined when it does not exist. Synchronous, like the other
+   * small metadata calls here (a hash directory holds a handful of names): cheaper than a
+   * thread-pool round trip, which also queues behind fsyncs. Every new object's directory is
+   * missing: a stat that answers "nothing there" without an exception costs a few microseconds,
+   * the exception readdir would throw several times that. Other errors throw as before.
    */
-  private async list(): Promise<string[]> {
+  private listOrMissing(): string[] | undefined {
     try {
+      if (statSync(this.dir, { throwIfNoEntry: false }) === undefined) return undefined;
       return readdirSync(this.dir);
     } catch (err) {
-      if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+      if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
       throw err;
     }
   }
 
+  private list(): string[] {
+    return this.listOrMissing() ?? [];
+  }
+
   /** What the directory holds now, without opening anything (e.g. to refuse an older PUT early). */
   async state(): Promise<OnDiskState> {
-    return classifyFiles(await this.list());
+    return classifyFiles(this.list());
   }
 
   /** The newest version: opened for streaming, a tombstone, or nothing. */
   async read(): Promise<ReadResult> {
     for (let attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
-      const state = classifyFiles(await this.list());
+      const state = classifyFiles(this.list());
       const winner = state.winner;
       if (!winner) return { kind: 'missing' };
       if (winner.kind === 'tombstone') return { kind: 'deleted', timestamp: winner.timestamp };
@@ -199,13 +207,14 @@ export class DiskFile {
   /** Moves a committed upload's temp file into place (called by the writer). */
   private async install(timestamp: Timestamp, tmpData: string): Promise<void> {
     await this.ctx.locks.run(this.lockKey, async () => {
-      const names = await this.list();
+      const listing = this.listOrMissing();
+      const names = listing ?? [];
       this.refuseUnlessNewer(timestamp, classifyFiles(names).winner?.timestamp);
       const dataName = fileName('data', timestamp);
       // A `.meta.json` of this very version (left by a crash of the two-file form) would make
       // readers take the new `.data` for a bare body: it goes first.
       const staleMeta = fileName('dataMeta', timestamp);
-      await this.changeDir(names, [dataName], async () => {
+      await this.changeDir(listing, [dataName], async () => {
         if (names.includes(staleMeta)) unlinkSync(path.join(this.dir, staleMeta));
         renameSync(tmpData, path.join(this.dir, dataName));
       });
@@ -216,23 +225,30 @@ export class DiskFile {
    * The steps every change shares, under the directory's lock: make sure the directory exists,
    * mark the suffix changed, add the new files (`add`), sync the directory, remove what they
    * made obsolete, and mark the suffix again if a consolidation may have missed the new files.
-   * `names` is the listing taken under the lock, so no second listing is needed: only this
-   * process's lock holders change the directory (another process's quarantine moves the whole
-   * directory away, and then the renames fail).
+   * `listing` is the listing taken under the lock (undefined: the directory was missing), so no
+   * second listing is needed: only this process's lock holders change the directory (another
+   * process's quarantine moves the whole directory away, and then the renames fail).
    *
    * The hash directory and the parents of the directories created for it are synced together,
    * after the files are in: nothing is acknowledged before all of them are durable, and a crash
    * in between leaves at worst an empty or unlinked directory (no other version lived in a
    * directory this change created). Concurrent changes share the syncs of common directories.
    */
-  private async changeDir(names: readonly string[], added: readonly string[], add: () => Promise<void>): Promise<void> {
-    const created = names.length === 0 ? await makeDirs(this.dir, devicePath(this.ctx.devicesRoot, this.ref.device)) : [];
+  private async changeDir(listing: readonly string[] | undefined, added: readonly string[], add: () => Promise<void>): Promise<void> {
+    const names = listing ?? [];
+    const created = listing === undefined ? await makeDirs(this.dir, devicePath(this.ctx.devicesRoot, this.ref.device), { leafMissing: true }) : [];
     const hashes = this.ctx.partitionHashes(this.ref.device, this.ref.partition);
     // Before the new files appear, so a crash right after still leaves the suffix marked.
     const generation = await hashes.mark(this.suffix);
     await add();
-    if (this.ctx.fsync) await fsyncDirs([this.dir, ...parentsOf(created)]);
-    await this.removeObsolete([...names, ...added]);
+    if (this.ctx.fsync) {
+      // Directories above this one that a concurrent change created and has not synced yet
+      // count too: this change must not be acknowledged before they are durable.
+      const pending = unsyncedAncestors(this.dir, devicePath(this.ctx.devicesRoot, this.ref.device));
+      await fsyncDirs([this.dir, ...parentsOf(created), ...parentsOf(pending)]);
+      markSynced([...created, ...pending]);
+    } else markSynced(created);
+    this.removeObsolete([...names, ...added]);
     // A get() since the mark consumed it, maybe before the new files were there: mark again.
     if (hashes.generation !== generation) await hashes.invalidate(this.suffix);
   }
@@ -241,11 +257,11 @@ export class DiskFile {
   async delete(timestamp: Timestamp): Promise<DeleteOutcome> {
     try {
       return await this.ctx.locks.run(this.lockKey, async () => {
-        const names = await this.list();
-        const { winner } = classifyFiles(names);
+        const listing = this.listOrMissing();
+        const { winner } = classifyFiles(listing ?? []);
         this.refuseUnlessNewer(timestamp, winner?.timestamp);
         const tombstone = fileName('tombstone', timestamp);
-        await this.changeDir(names, [tombstone], () => writeNewFile(path.join(this.dir, tombstone), '', this.ctx.fsync));
+        await this.changeDir(listing, [tombstone], () => writeNewFile(path.join(this.dir, tombstone), '', this.ctx.fsync));
         return winner ? { previous: winner.kind === 'data' ? 'data' : 'tombstone', previousTimestamp: winner.timestamp } : { previous: 'missing' };
       });
     } catch (err) {
@@ -260,8 +276,8 @@ export class DiskFile {
   async post(timestamp: Timestamp, update: MetadataUpdate): Promise<void> {
     try {
       await this.ctx.locks.run(this.lockKey, async () => {
-        const names = await this.list();
-        const state = classifyFiles(names);
+        const listing = this.listOrMissing();
+        const state = classifyFiles(listing ?? []);
         if (!state.winner || state.winner.kind !== 'data') {
           throw new StorageError('NOT_FOUND', `no object ${this.name}`, state.winner?.timestamp);
         }
@@ -272,7 +288,7 @@ export class DiskFile {
         await mkdirDurable(path.dirname(tmp), false, devicePath(this.ctx.devicesRoot, this.ref.device));
         await writeNewFile(tmp, JSON.stringify(body), this.ctx.fsync);
         const metaName = fileName('meta', timestamp);
-        await this.changeDir(names, [metaName], async () => {
+        await this.changeDir(listing, [metaName], async () => {
           try {
             renameSync(tmp, path.join(this.dir, metaName));
           } catch (err) {
@@ -297,7 +313,7 @@ export class DiskFile {
    */
   async quarantine(reason: string, expectedWinner?: string): Promise<string | undefined> {
     const destination = await this.ctx.locks.run(this.lockKey, async () => {
-      if (expectedWinner !== undefined && classifyFiles(await this.list()).winner?.name !== expectedWinner) return undefined;
+      if (expectedWinner !== undefined && classifyFiles(this.list()).winner?.name !== expectedWinner) return undefined;
       const qdir = quarantinePath(this.ctx.devicesRoot, this.ref.device);
       await mkdirDurable(qdir, this.ctx.fsync);
       let dest = path.join(qdir, this.hash);
@@ -325,7 +341,7 @@ export class DiskFile {
     }
   }
 
-  private async removeObsolete(names: readonly string[]): Promise<void> {
+  private removeObsolete(names: readonly string[]): void {
     for (const name of classifyFiles(names).obsolete) {
       try {
         unlinkSync(path.join(this.dir, name));

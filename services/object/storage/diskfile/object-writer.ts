@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { closeSync, unlinkSync, writeSync, writev as writevCb, writevSync } from 'node:fs';
+import { closeSync, unlinkSync, writev as writevCb, writevSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { HeaderBag } from '../../common/object-headers';
 import type { Timestamp } from '../../common/timestamp';
@@ -124,8 +124,7 @@ export class ObjectWriter {
     if (this.closed) throw new StorageError('WRITER_CLOSED', 'commit after commit or abort');
     this.closed = true;
     try {
-      await this.flush();
-      // Checked before any sync: a refused body costs no fsync.
+      // Checked before any write of the last batch or sync: a refused body costs neither.
       if (req.expectedLength !== undefined && req.expectedLength !== this.size) {
         throw new StorageError('LENGTH_MISMATCH', `received ${this.size} bytes, expected ${req.expectedLength}`);
       }
@@ -149,10 +148,12 @@ export class ObjectWriter {
         contentType: req.contentType,
         headers: req.headers,
       };
-      // The footer goes right after the body (flush() left the file offset there): a few hundred
-      // bytes, cheaper written here than through the thread pool.
+      // The footer goes right after the body, in the same writev as the body's last batch (for a
+      // small object, the whole file in one call).
       const footer = encodeFooter(meta);
-      for (let off = 0; off < footer.length; ) off += writeSync(this.fd, footer, off, footer.length - off);
+      this.pending.push(footer);
+      this.pendingBytes += footer.length;
+      await this.flush();
       try {
         if (this.fsync) await fsyncFd(this.fd);
       } finally {

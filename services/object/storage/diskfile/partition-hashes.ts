@@ -55,6 +55,8 @@ export class PartitionHashes {
   private gen = 0;
   /** Suffixes waiting for the next append (marks that arrive together share one write). */
   private readonly queued = new Set<string>();
+  /** get() renamed `hashes.invalid` aside and no append has run since (see appendMarks). */
+  private takenAway = false;
   private nextFlush: Promise<number> | undefined;
 
   get generation(): number {
@@ -88,27 +90,27 @@ export class PartitionHashes {
   /**
    * The file usually exists (a write since the last consolidation created it): opening it then is
    * synchronous, cheaper than a thread-pool round trip. Creating it runs off the event loop (see
-   * durable-fs.ts). The few bytes written, the stats and the close are synchronous.
+   * durable-fs.ts). The few bytes written, the stats and the close are synchronous. Right after
+   * this instance's consolidation took the file away it is most likely missing, so the first
+   * append goes straight to the pool's open-or-create instead of building an ENOENT exception
+   * (a hint only: that open appends to a file another process created meanwhile just as well).
    */
   private async appendMarks(suffixes: readonly string[]): Promise<void> {
     const file = path.join(this.dir, HASHES_INVALID_FILE);
     const text = suffixes.map((s) => `${s}\n`).join('');
     for (let attempt = 0; attempt < 5; attempt++) {
-      const fd = openExisting(file) ?? (await openFd(file, 'a'));
-      let written: number;
+      const fd = (this.takenAway ? undefined : openExisting(file)) ?? (await openFd(file, 'a'));
+      this.takenAway = false;
+      let landed: boolean;
       try {
         writeSync(fd, text);
-        written = fstatSync(fd).ino;
+        // Compared while the descriptor is open: the inode cannot be freed and its number reused
+        // by a new hashes.invalid (after a consolidation took this one and removed it) meanwhile.
+        landed = fstatSync(fd).ino === pathIno(file);
       } finally {
         closeSync(fd);
       }
-      let now = -1;
-      try {
-        now = statSync(file).ino;
-      } catch {
-        // taken aside meanwhile (by another process): append again
-      }
-      if (now === written) return;
+      if (landed) return;
     }
   }
 
@@ -181,6 +183,7 @@ export class PartitionHashes {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    this.takenAway = true;
     return (await readdir(this.dir)).filter((n) => n.startsWith(`${HASHES_INVALID_FILE}.`) && n.endsWith('.taken'));
   }
 
@@ -195,6 +198,15 @@ export class PartitionHashes {
       }
     }
     return [...out];
+  }
+}
+
+/** The inode at `file` now, or -1 when nothing is there (taken aside meanwhile by a consolidation). */
+function pathIno(file: string): number {
+  try {
+    return statSync(file, { throwIfNoEntry: false })?.ino ?? -1;
+  } catch {
+    return -1;
   }
 }
 

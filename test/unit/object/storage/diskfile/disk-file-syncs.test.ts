@@ -4,8 +4,10 @@
  * goes through durable-fs's fsyncFd, which a spy counts.
  */
 import * as durableFs from '../../../../../services/object/storage/diskfile/durable-fs';
-import { dirSyncer } from '../../../../../services/object/storage/diskfile/durable-fs';
-import { makeStore, put, T, type Fixture } from './store-fixture';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { dirSyncer, makeDirsCounters } from '../../../../../services/object/storage/diskfile/durable-fs';
+import { ls, makeStore, put, T, type Fixture } from './store-fixture';
 
 let fx: Fixture;
 beforeEach(() => (fx = makeStore()));
@@ -52,6 +54,34 @@ describe('directory syncs per write', () => {
   });
 });
 
+describe('directories created by a concurrent change', () => {
+  test('two new objects in one new suffix: each PUT syncs the partition (the suffix entry) before it is acknowledged, whichever created the suffix', async () => {
+    await put(fx.store.object(fx.ref('seed')), '1700000001.00000', 'x');
+    const seed = fx.store.object(fx.ref('seed'));
+    const a = fx.store.object(fx.ref('a'));
+    let b = fx.store.object(fx.ref('b'));
+    for (let i = 0; b.suffix !== a.suffix || b.hash === a.hash; i++) b = fx.store.object(fx.ref(`b${i}`));
+    expect(a.suffix).not.toBe(seed.suffix);
+    const partitionDir = a.partitionDir;
+    const asked: string[] = [];
+    const sync = dirSyncer.sync.bind(dirSyncer);
+    jest.spyOn(dirSyncer, 'sync').mockImplementation((dir: string) => {
+      asked.push(dir);
+      return sync(dir);
+    });
+    await Promise.all([put(a, '1700000002.00000', 'one'), put(b, '1700000002.00000', 'two')]);
+    // Without the rule, only the PUT that created the suffix asks for the partition's sync, and
+    // the other could be acknowledged while the suffix's entry is not yet on disk.
+    expect(asked.filter((d) => d === partitionDir)).toHaveLength(2);
+    // Once synced, later changes in that suffix ask for their hash directory (and its parent, the suffix) only.
+    asked.length = 0;
+    let c = fx.store.object(fx.ref('c'));
+    for (let i = 0; c.suffix !== a.suffix || c.hash === a.hash || c.hash === b.hash; i++) c = fx.store.object(fx.ref(`c${i}`));
+    await put(c, '1700000003.00000', 'three');
+    expect(asked.sort()).toEqual([c.dir, path.dirname(c.dir)].sort());
+  });
+});
+
 describe('file syncs per write', () => {
   /** fsync(2) calls on files: all fsyncs minus the directory syncs. */
   async function fileSyncs(fn: () => Promise<unknown>): Promise<number> {
@@ -79,5 +109,45 @@ describe('file syncs per write', () => {
     const spy = jest.spyOn(durableFs, 'fsyncFd');
     await expect(put(a, '1700000003.00000', 'abc', { expectedLength: 4 })).rejects.toThrow();
     expect(spy).not.toHaveBeenCalled();
+  });
+});
+
+describe('directory creations per write', () => {
+  async function creations(fn: () => Promise<unknown>): Promise<{ levels: number; recursive: number }> {
+    const before = makeDirsCounters();
+    await fn();
+    const after = makeDirsCounters();
+    return { levels: after.levels - before.levels, recursive: after.recursive - before.recursive };
+  }
+
+  test('a new object in a new suffix: its suffix and hash directories, one mkdir each; an overwrite or a DELETE: none', async () => {
+    const seed = fx.store.object(fx.ref('seed'));
+    await put(seed, '1700000001.00000', 'x');
+    let a = fx.store.object(fx.ref('a'));
+    for (let i = 0; a.suffix === seed.suffix; i++) a = fx.store.object(fx.ref(`a${i}`));
+    expect(await creations(() => put(a, '1700000001.00000', 'one'))).toEqual({ levels: 2, recursive: 0 });
+    expect(await creations(() => put(a, '1700000002.00000', 'two'))).toEqual({ levels: 0, recursive: 0 });
+    expect(await creations(() => a.delete(T('1700000003.00000')))).toEqual({ levels: 0, recursive: 0 });
+    // A DELETE of an object never written creates its directory like a PUT does.
+    let b = fx.store.object(fx.ref('b'));
+    for (let i = 0; b.suffix === seed.suffix || b.suffix === a.suffix; i++) b = fx.store.object(fx.ref(`b${i}`));
+    expect(await creations(() => b.delete(T('1700000004.00000')))).toEqual({ levels: 2, recursive: 0 });
+    expect(ls(b.dir)).toEqual(['1700000004.00000.ts']);
+  });
+
+  test('an empty hash directory already there (a crash leftover) is used as it is: nothing created, only it synced', async () => {
+    await put(fx.store.object(fx.ref('seed')), '1700000001.00000', 'x');
+    const a = fx.store.object(fx.ref('a'));
+    mkdirSync(a.dir, { recursive: true });
+    let syncs = 0;
+    expect(
+      await creations(async () => {
+        syncs = await dirSyncRequests(() => put(a, '1700000002.00000', 'one'));
+      }),
+    ).toEqual({ levels: 0, recursive: 0 });
+    expect(syncs).toBe(1);
+    const r = await a.read();
+    expect(r.kind).toBe('found');
+    if (r.kind === 'found') await r.object.close();
   });
 });

@@ -416,6 +416,20 @@ describe('DiskFile', () => {
     expect(ls(qdir)).toEqual([file.hash, expect.stringMatching(new RegExp(`^${file.hash}-id-\\d+$`))].sort());
   });
 
+  test('a missing hash directory (or a file in its place) reads as missing; a PUT into a missing one creates it', async () => {
+    const file = f.store.object(f.ref('new'));
+    expect((await file.state()).winner).toBeUndefined();
+    expect((await file.read()).kind).toBe('missing');
+    // A file where the suffix directory should be: ENOTDIR, which also means "nothing there".
+    mkdirSync(path.dirname(path.dirname(file.dir)), { recursive: true });
+    writeFileSync(path.dirname(file.dir), 'not a directory');
+    expect((await file.state()).winner).toBeUndefined();
+    expect((await file.read()).kind).toBe('missing');
+    rmSync(path.dirname(file.dir));
+    await put(file, '1700000000.00001', 'x');
+    expect(ls(file.dir)).toEqual(['1700000000.00001.data']);
+  });
+
   test('quarantine does nothing when a newer version replaced the damaged one', async () => {
     const file = f.store.object(f.ref());
     await put(file, '1', 'old');

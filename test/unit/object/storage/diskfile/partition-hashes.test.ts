@@ -154,6 +154,20 @@ describe('coalesced marks', () => {
     expect(lines.sort()).toEqual(['123', 'abc', 'def']);
   });
 
+  test('the first append after a consolidation adds to a hashes.invalid another process created meanwhile', async () => {
+    const ph = f.store.partitionHashes('sda', '7');
+    const dir = path.join(f.root, 'sda', 'objects', '7');
+    mkdirSync(dir, { recursive: true });
+    await ph.mark('abc');
+    await ph.get();
+    expect(existsSync(path.join(dir, 'hashes.invalid'))).toBe(false);
+    // The auditor (another process) appends after a quarantine.
+    writeFileSync(path.join(dir, 'hashes.invalid'), 'fed\n', { flag: 'a' });
+    await ph.mark('123');
+    await ph.mark('456');
+    expect(readFileSync(path.join(dir, 'hashes.invalid'), 'utf8')).toBe('fed\n123\n456\n');
+  });
+
   test('a consolidation bumps the generation, so a writer knows its mark was consumed', async () => {
     const ph = f.store.partitionHashes('sda', '7');
     mkdirSync(path.join(f.root, 'sda', 'objects', '7'), { recursive: true });
