@@ -15,7 +15,9 @@ import { Agent, type ClientRequest, type IncomingHttpHeaders, request as httpReq
 import type { Readable } from 'node:stream';
 import { asBackendError, BackendError, STALE_ATTEMPTS, StaleConnectionError } from './backend-error';
 import { LeanReader } from './lean-reader';
-import { storagePath } from './storage-path';
+import { decodeReplies, encodeBatch, type BatchReply } from '../../common/object-batch';
+import { PutBatcher, type PutBatcherCounters, type SmallPut } from './put-batcher';
+import { encodeName, storagePath } from './storage-path';
 
 export type StorageLayer = 'object' | 'container' | 'account';
 
@@ -97,6 +99,9 @@ async function retryStale<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A batch answer is a JSON list of short replies. */
+const BATCH_REPLY_MAX_BYTES = 1 << 20;
+
 /** Small answers (status texts, listings) are read whole; more than this is refused. */
 export const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
@@ -112,6 +117,10 @@ export function backendHeader(headers: IncomingHttpHeaders, name: string): strin
 export class StorageClient {
   private readonly agents = new Map<string, Agent>();
   private readonly reader: LeanReader;
+  private readonly batcher = new PutBatcher(
+    (put) => this.putAlone(put),
+    (node, puts) => this.putBatch(node, puts),
+  );
   private closed = false;
 
   constructor(private readonly opts: StorageClientOptions) {
@@ -198,6 +207,73 @@ export class StorageClient {
     });
   }
 
+  /**
+   * A small object PUT (body whole, at most OBJECT_BATCH_MAX_BODY bytes): sent alone, or with
+   * others for the same device in one batch (put-batcher.ts). Resolves with this PUT's answer;
+   * rejects (BackendError) when none came.
+   */
+  putSmall(put: SmallPut): Promise<BatchReply> {
+    return this.batcher.put(put);
+  }
+
+  /**
+   * Whether a connection to the node's server is open in the pool (idle or in use). A server
+   * that stopped closed its connections, and the pool dropped them: so "no connection" means
+   * down, restarted, or not used yet, and callers that must not write before knowing a quorum
+   * is there take the careful path (object-put.ts).
+   */
+  hasConnection(node: NodeAddress): boolean {
+    const agent = this.agents.get(`${node.ip}:${node.port}`);
+    if (!agent) return false;
+    const name = agent.getName({ host: node.ip, port: node.port });
+    // A socket still connecting (to a server that may be down) proves nothing.
+    const live = (s: { connecting: boolean; destroyed: boolean }): boolean => !s.connecting && !s.destroyed;
+    return (agent.freeSockets[name] ?? []).some(live) || (agent.sockets[name] ?? []).some(live);
+  }
+
+  /** Small PUTs and the exchanges that carried them (a copy). */
+  get batchCounters(): PutBatcherCounters {
+    return this.batcher.counters;
+  }
+
+  private async putAlone(put: SmallPut): Promise<BatchReply> {
+    const reply = await this.fetch({ node: put.node, partition: put.partition, method: 'PUT', account: put.account, container: put.container, object: put.object, headers: put.headers, body: put.body, transId: put.transId }, 1 << 20);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(reply.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    return { status: reply.status, headers, message: reply.body.toString('utf8').trim() };
+  }
+
+  private async putBatch(node: NodeAddress, puts: SmallPut[]): Promise<BatchReply[]> {
+    const body = Buffer.concat(encodeBatch(puts.map((p) => ({ partition: String(p.partition), account: p.account, container: p.container, object: p.object, headers: p.headers, body: p.body }))));
+    const headers = { 'X-Backend-Storage-Layer': 'object-batch', 'X-Trans-Id': puts[0]!.transId, 'Content-Type': 'application/octet-stream', 'Content-Length': body.length };
+    const reply = await retryStale(
+      () =>
+        new Promise<BackendReply>((resolve, reject) => {
+          const cr = this.open(node, 'POST', `/${encodeName(node.device)}`, headers);
+          let answered = false;
+          cr.on('response', (res) => {
+            answered = true;
+            readBody({ node, status: res.statusCode ?? 0, headers: res.headers, body: res, abort: () => cr.destroy() }, BATCH_REPLY_MAX_BYTES).then(
+              (b) => resolve({ node, status: res.statusCode ?? 0, headers: res.headers, body: b }),
+              (err: unknown) => reject(asBackendError(err)),
+            );
+          });
+          cr.on('error', (err) => {
+            if (!answered) reject(staleOr(cr, err));
+          });
+          cr.end(body);
+        }),
+    );
+    // A whole-batch refusal (507: device gone; 400: not understood) is every entry's answer.
+    if (reply.status !== 200) {
+      const message = reply.body.toString('utf8').trim();
+      return puts.map(() => ({ status: reply.status, headers: {}, message }));
+    }
+    const replies = decodeReplies(reply.body.toString('utf8'), puts.length);
+    if (!replies) throw new BackendError('CONNECT_FAILED', `${node.ip}:${node.port}/${node.device} sent a malformed batch answer`);
+    return replies;
+  }
+
   /** Drops every pooled connection; calls after this fail. */
   close(): void {
     this.closed = true;
@@ -229,10 +305,14 @@ export class StorageClient {
   }
 
   private start(req: BackendRequest, extra: Record<string, string>): ClientRequest {
-    if (this.closed) throw new BackendError('ABORTED', 'storage client closed');
     const { path, headers } = this.target(req, extra);
-    const cr = httpRequest({ host: req.node.ip, port: req.node.port, method: req.method, path, headers, agent: this.agentFor(req.node) });
-    const where = `${req.node.ip}:${req.node.port}/${req.node.device}`;
+    return this.open(req.node, req.method, path, headers);
+  }
+
+  private open(node: NodeAddress, method: string, path: string, headers: Record<string, string | number>): ClientRequest {
+    if (this.closed) throw new BackendError('ABORTED', 'storage client closed');
+    const cr = httpRequest({ host: node.ip, port: node.port, method, path, headers, agent: this.agentFor(node) });
+    const where = `${node.ip}:${node.port}/${node.device}`;
     let connected = false;
     // After a busy stretch of the event loop, timers run before the I/O that completed meanwhile:
     // the verdict waits for one poll phase (setImmediate), so a connection the kernel made in

@@ -21,6 +21,7 @@ import { crc32 } from 'node:zlib';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { formatHttpDate } from '../../common/http-date';
+import { OBJECT_BATCH_MAX_BODY } from '../../common/object-batch';
 import { Timestamp } from '../../common/timestamp';
 import type { RingDevice } from '../../ring';
 import type { ProxyContext } from '../app/context';
@@ -79,6 +80,14 @@ export async function putObject(ctx: ProxyContext, req: ProxyRequest, names: Obj
   if (digestTrailer) {
     headers['x-backend-digest-trailer'] = 'crc32';
     if (plan.framing.kind === 'length') headers['x-backend-obj-content-length'] = plan.framing.length;
+  }
+  // Small bodies skip the 100 Continue handshake, so they would be stored on whichever replicas
+  // answer even when fewer than a quorum do: taken only while every primary has a live
+  // connection (the handshake path, which writes nothing without a quorum, covers the rest).
+  if (plan.framing.kind === 'length' && plan.framing.length <= OBJECT_BATCH_MAX_BODY && objPlan.primaries.every((n) => ctx.client.hasConnection(n))) {
+    const smallHeaders: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) smallHeaders[k] = String(v);
+    return putSmallObject(ctx, req, names, { objPlan, cPlan, headers: smallHeaders, length: plan.framing.length, etag: plan.etag, timestamp });
   }
   const build = (node: RingDevice, index: number): BackendRequest => ({
     node,
@@ -207,11 +216,25 @@ async function openUploads(ctx: ProxyContext, plan: NodePlan, build: (node: Ring
   );
 }
 
-/**
- * Ends every upload and collects the statuses (0 = no answer). Returns once all answered, or
- * POST_QUORUM_MS after a quorum committed (the stragglers finish on their own).
- */
+/** Ends every upload and collects the statuses (0 = no answer); see awaitQuorum. */
 function finishUploads(uploads: BackendUpload[], quorum: number, trailers?: Record<string, string>): Promise<number[]> {
+  return awaitQuorum(
+    uploads.map((u) =>
+      u.finish(trailers).then(
+        (reply) => reply.status,
+        () => 0,
+      ),
+    ),
+    quorum,
+  );
+}
+
+/**
+ * The statuses of the replica writes as they answer (0 = no answer; never rejects). Resolves
+ * once all answered, or POST_QUORUM_MS after a quorum committed (the stragglers finish on their
+ * own).
+ */
+function awaitQuorum(writes: Promise<number>[], quorum: number): Promise<number[]> {
   return new Promise((resolve) => {
     const statuses: number[] = [];
     let committed = 0;
@@ -221,19 +244,85 @@ function finishUploads(uploads: BackendUpload[], quorum: number, trailers?: Reco
       done = true;
       resolve(statuses.slice());
     };
-    if (uploads.length === 0) return finish();
-    for (const u of uploads) {
-      u.finish(trailers).then(
-        (reply) => {
-          statuses.push(reply.status);
-          if (reply.status === 201 && ++committed === quorum && statuses.length < uploads.length) setTimeout(finish, POST_QUORUM_MS).unref();
-          if (statuses.length === uploads.length) finish();
-        },
-        () => {
-          statuses.push(0);
-          if (statuses.length === uploads.length) finish();
-        },
-      );
+    if (writes.length === 0) return finish();
+    for (const w of writes) {
+      void w.then((status) => {
+        statuses.push(status);
+        if (status === 201 && ++committed === quorum && statuses.length < writes.length) setTimeout(finish, POST_QUORUM_MS).unref();
+        if (statuses.length === writes.length) finish();
+      });
     }
   });
+}
+
+interface SmallPutPlan {
+  objPlan: NodePlan;
+  cPlan: NodePlan;
+  /** The backend PUT's headers, without the container update's and the length. */
+  headers: Record<string, string>;
+  length: number;
+  etag?: string;
+  timestamp: Timestamp;
+}
+
+/**
+ * A PUT whose body is at most OBJECT_BATCH_MAX_BODY bytes: the body is read whole first and its
+ * MD5 checked against the ETag sent, so a truncated or mismatched upload reaches no storage
+ * server at all. It then goes to every replica slot as one small PUT (alone, or in a batch with
+ * other PUTs for the same device; put-batcher.ts); a slot whose device cannot take it (no
+ * answer, 507) moves on to the next handoff, other refusals are final, as for streamed bodies.
+ */
+async function putSmallObject(ctx: ProxyContext, req: ProxyRequest, names: ObjectNames, p: SmallPutPlan): Promise<ProxyResponse> {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  const body = req.body ?? Readable.from([]);
+  try {
+    for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      received += buf.length;
+      if (received > p.length) break;
+      chunks.push(buf);
+    }
+  } catch {
+    return textResponse(499, 'Client disconnected while uploading');
+  }
+  if (received !== p.length || ('complete' in body && !(body as IncomingMessage).complete)) return textResponse(499, 'Client disconnected while uploading');
+  const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+  const etag = createHash('md5').update(whole).digest('hex');
+  if (p.etag !== undefined && p.etag !== etag) return textResponse(422, 'The object was not stored: its MD5 does not match the ETag sent');
+
+  const { objPlan } = p;
+  const handoffs = objPlan.handoffs();
+  const nextHandoff = (): RingDevice | undefined => {
+    const n = handoffs.next();
+    return n.done ? undefined : n.value;
+  };
+  const errors: string[] = [];
+  const writes = objPlan.primaries.map(async (primary, index): Promise<number> => {
+    let status = 0;
+    for (let node: RingDevice | undefined = primary; node; node = nextHandoff()) {
+      try {
+        const headers = { ...p.headers, ...containerUpdateHeaders(p.cPlan, index), 'content-length': String(whole.length) };
+        const reply = await ctx.client.putSmall({ node, partition: objPlan.partition, account: names.account, container: names.container, object: names.object, headers, body: whole, transId: req.transId });
+        status = reply.status;
+        if (status !== 507) return status;
+      } catch (err) {
+        errors.push(asBackendError(err).message);
+        status = 0;
+      }
+    }
+    return status;
+  });
+  const quorum = quorumSize(objPlan.replicas);
+  const verdicts = await awaitQuorum(writes, quorum);
+  if (verdicts.filter((s) => s === 201).length >= quorum) {
+    return {
+      status: 201,
+      headers: { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Length': 0, Etag: etag, 'Last-Modified': formatHttpDate(p.timestamp.lastModifiedSeconds) },
+    };
+  }
+  const statuses = [...verdicts, ...new Array<number>(objPlan.replicas - verdicts.length).fill(0)];
+  const status = quorumStatus(statuses, objPlan.replicas);
+  ctx.logger.warn('object PUT without a quorum', { txId: req.transId, statuses: verdicts, errors });
+  return textResponse(status >= 200 && status < 300 ? 503 : status);
 }

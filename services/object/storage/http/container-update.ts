@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rename } from 'node:fs/promises';
-import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import * as path from 'node:path';
 import { hashPath } from '../../common/hash-path';
 import { CONTAINER_UPDATE_OVERRIDE_PREFIXES, SLO_ETAG_PARAM, SWIFT_BYTES_PARAM } from '../../common/object-headers';
@@ -26,6 +26,7 @@ import { asyncPendingPath, tmpPath } from '../diskfile/layout';
 import type { RowUpdate } from '../container/row-update';
 import { RowBatcher } from './row-batcher';
 import { updateTargetFrom, type UpdateTarget } from './update-target';
+import type { HeaderSource } from './request-headers';
 
 /** Where the container row lives. */
 export type ContainerTarget = UpdateTarget;
@@ -48,7 +49,7 @@ export interface PendingUpdate {
  * The container to update, from the X-Container-* headers; undefined when the request names
  * none (e.g. a replicator's or a test's direct write), 400 when only some are given or malformed.
  */
-export function containerTargetFrom(req: IncomingMessage): ContainerTarget | undefined {
+export function containerTargetFrom(req: HeaderSource): ContainerTarget | undefined {
   return updateTargetFrom(req, 'Container');
 }
 

@@ -5,11 +5,10 @@
  * has deleted it. Requests with `X-Backend-Replication: true` still see it (the replicator must
  * move it like any other object until its tombstone exists).
  */
-import type { IncomingMessage } from 'node:http';
 import type { DiskFile } from '../diskfile/disk-file';
 import type { ObjectMetadata } from '../diskfile/object-metadata';
 import { HttpError } from './http-error';
-import { singleHeader } from './request-headers';
+import { singleHeader, type HeaderSource } from './request-headers';
 
 function parseSeconds(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -18,7 +17,7 @@ function parseSeconds(v: string | undefined): number | undefined {
 }
 
 /** The request's X-Delete-At; 400 when malformed or not in the future (at `nowMs`). */
-export function requestDeleteAt(req: IncomingMessage, nowMs: number): number | undefined {
+export function requestDeleteAt(req: HeaderSource, nowMs: number): number | undefined {
   const raw = singleHeader(req, 'x-delete-at');
   if (raw === undefined) return undefined;
   const at = parseSeconds(raw);
@@ -38,12 +37,12 @@ export function isExpired(m: ObjectMetadata, nowMs: number): boolean {
 }
 
 /** Replication reads and writes objects as they are, expired or not. */
-export function bypassesExpiry(req: IncomingMessage): boolean {
+export function bypassesExpiry(req: HeaderSource): boolean {
   return /^(true|1|yes|on|t|y)$/i.test(singleHeader(req, 'x-backend-replication')?.trim() ?? '');
 }
 
 /** The X-If-Delete-At of an expirer's DELETE (400 when malformed). */
-export function ifDeleteAt(req: IncomingMessage): number | undefined {
+export function ifDeleteAt(req: HeaderSource): number | undefined {
   const raw = singleHeader(req, 'x-if-delete-at');
   if (raw === undefined) return undefined;
   const at = parseSeconds(raw);

@@ -14,7 +14,8 @@ import { metadataProblem } from '../../common/metadata-limits';
 import { storedHeadersFrom } from '../../common/object-headers';
 import { StorageError } from '../diskfile/storage-error';
 import type { ObjectWriter, SenderDigest } from '../diskfile/object-writer';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { ObjectRef } from '../diskfile/disk-file';
 import { containerTargetFrom, withUpdateOverrides } from './container-update';
 import { currentExpiry, requestDeleteAt } from './delete-at';
 import type { HandlerContext, ObjectHandler } from './handler-context';
@@ -22,8 +23,31 @@ import { CLIENT_DISCONNECT, HttpError } from './http-error';
 import { announcedEtag, contentLength, isChunked, requireTimestamp, singleHeader } from './request-headers';
 import { sendStatus } from './respond';
 
+/** What storing an object needs besides its request (a HandlerContext has it all). */
+export type PutEnv = Omit<HandlerContext, 'req' | 'res' | 'expectContinue'>;
+
+/**
+ * A PUT's request: its headers, and its body either as it streams in (an HTTP request, whose
+ * trailers may carry the proxy's digest) or already whole (an entry of a small-object batch,
+ * common/object-batch.ts).
+ */
+export type PutRequest = { headers: IncomingHttpHeaders; stream: IncomingMessage } | { headers: IncomingHttpHeaders; body: Buffer };
+
 export const handlePut: ObjectHandler = async (ctx, ref) => {
-  const { req } = ctx;
+  const headers = await storeObject(ctx, ref, { headers: ctx.req.headers, stream: ctx.req }, () => {
+    if (ctx.expectContinue) ctx.res.writeContinue();
+  });
+  sendStatus(ctx.res, 201, '', headers);
+};
+
+/**
+ * Stores one PUT and returns the headers of its 201; a refusal is thrown (HttpError,
+ * StorageError, TimestampError: error-response.ts maps them). `ready` is called once the checks
+ * that need no body passed, right before the body is read (where a streamed PUT sends 100
+ * Continue).
+ */
+export async function storeObject(env: PutEnv, ref: ObjectRef, put: PutRequest, ready: () => void): Promise<Record<string, string>> {
+  const req = put;
   const timestamp = requireTimestamp(req);
   const contentType = singleHeader(req, 'content-type');
   if (!contentType) throw new HttpError(400, 'No content type');
@@ -34,11 +58,11 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
   // A body whose digest follows it in trailers is chunked; its length comes in a header.
   const expectedLength = contentLength(req) ?? contentLength(req, 'X-Backend-Obj-Content-Length');
   if (expectedLength === undefined && !isChunked(req)) throw new HttpError(411, 'Content-Length or chunked transfer encoding required');
-  if (expectedLength !== undefined && expectedLength > ctx.maxObjectSize) throw new HttpError(413, `object larger than ${ctx.maxObjectSize} bytes`);
+  if (expectedLength !== undefined && expectedLength > env.maxObjectSize) throw new HttpError(413, `object larger than ${env.maxObjectSize} bytes`);
   const target = containerTargetFrom(req);
-  const deleteAt = requestDeleteAt(req, ctx.now());
+  const deleteAt = requestDeleteAt(req, env.now());
 
-  const file = ctx.store.object(ref);
+  const file = env.store.object(ref);
   // Early refusal only saves the upload; the authoritative check runs again at commit.
   const { winner } = await file.state();
   if (winner && !timestamp.isNewerThan(winner.timestamp)) {
@@ -46,45 +70,51 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
   }
   // An overwritten version's expiry entry goes once this one is in (reading it costs an open,
   // so only when there is a version to replace).
-  const previousDeleteAt = winner?.kind === 'data' ? (await currentExpiry(file, ctx.now())).deleteAt : undefined;
-  if (ctx.expectContinue) ctx.res.writeContinue();
+  const previousDeleteAt = winner?.kind === 'data' ? (await currentExpiry(file, env.now())).deleteAt : undefined;
+  ready();
   // Indexed before the object exists: the index may hold more than the disk, never less.
-  if (deleteAt !== undefined) await ctx.expiring.add(ref.device, file.hash, { account: ref.account, container: ref.container, object: ref.object, partition: ref.partition, deleteAt });
+  if (deleteAt !== undefined) await env.expiring.add(ref.device, file.hash, { account: ref.account, container: ref.container, object: ref.object, partition: ref.partition, deleteAt });
 
   const writer = await file.create(timestamp);
   if (digestTrailer) writer.trustSenderDigest();
   let meta;
   try {
-    await receiveBody(ctx, writer);
+    if ('stream' in put) await receiveBody(env, put.stream, writer);
+    else await writeWhole(env, put.body, writer);
     meta = await writer.commit({
       contentType,
       headers: { ...stored.replaceable, ...stored.sys },
       expectedLength,
       expectedEtag: announcedEtag(req),
-      senderDigest: digestTrailer ? senderDigest(req) : undefined,
+      senderDigest: digestTrailer && 'stream' in put ? senderDigest(put.stream) : undefined,
     });
   } catch (err) {
     await writer.abort();
-    if (!(err instanceof StorageError && err.code === 'CONFLICT')) ctx.stats.uploadsAborted++;
+    if (!(err instanceof StorageError && err.code === 'CONFLICT')) env.stats.uploadsAborted++;
     throw err;
   }
-  ctx.log.bytes = meta.contentLength;
+  env.log.bytes = meta.contentLength;
   // Committed: the container hears of it before the client does (or it is queued for the updater).
   if (target) {
     const update = { 'X-Timestamp': timestamp.internal, 'X-Size': String(meta.contentLength), 'X-Etag': meta.etag, 'X-Content-Type': meta.contentType };
-    ctx.log.containerUpdate = await ctx.updater.update(ref, target, 'PUT', withUpdateOverrides(update, req.headers), ctx.transId);
+    env.log.containerUpdate = await env.updater.update(ref, target, 'PUT', withUpdateOverrides(update, req.headers), env.transId);
   }
-  if (previousDeleteAt !== undefined && previousDeleteAt !== deleteAt) await ctx.expiring.remove(ref.device, previousDeleteAt, file.hash).catch(() => false);
-  sendStatus(ctx.res, 201, '', { ETag: `"${meta.etag}"`, 'X-Backend-Timestamp': timestamp.internal });
-};
+  if (previousDeleteAt !== undefined && previousDeleteAt !== deleteAt) await env.expiring.remove(ref.device, previousDeleteAt, file.hash).catch(() => false);
+  return { ETag: `"${meta.etag}"`, 'X-Backend-Timestamp': timestamp.internal };
+}
 
-async function receiveBody(ctx: HandlerContext, writer: ObjectWriter): Promise<void> {
-  const { req } = ctx;
+async function writeWhole(env: PutEnv, body: Buffer, writer: ObjectWriter): Promise<void> {
+  if (body.length > env.maxObjectSize) throw new HttpError(413, `object larger than ${env.maxObjectSize} bytes`);
+  env.stats.bytesReceived += body.length;
+  if (body.length > 0) await writer.write(body);
+}
+
+async function receiveBody(env: PutEnv, req: IncomingMessage, writer: ObjectWriter): Promise<void> {
   try {
     for await (const chunk of req) {
       const buf = chunk as Buffer;
-      if (writer.bytesWritten + buf.length > ctx.maxObjectSize) throw new HttpError(413, `object larger than ${ctx.maxObjectSize} bytes`);
-      ctx.stats.bytesReceived += buf.length;
+      if (writer.bytesWritten + buf.length > env.maxObjectSize) throw new HttpError(413, `object larger than ${env.maxObjectSize} bytes`);
+      env.stats.bytesReceived += buf.length;
       await writer.write(buf);
     }
   } catch (err) {

@@ -1,15 +1,23 @@
 /** Reading the request headers the object handlers depend on, refusing malformed ones with 400. */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Timestamp } from '../../common/timestamp';
 import { HttpError } from './http-error';
 
-export function singleHeader(req: IncomingMessage, name: string): string | undefined {
+/**
+ * What the header readers need of a request: an HTTP request, or one entry of a small-object
+ * batch (common/object-batch.ts), which goes through the same checks.
+ */
+export interface HeaderSource {
+  readonly headers: IncomingHttpHeaders;
+}
+
+export function singleHeader(req: HeaderSource, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
 /** X-Timestamp: every write carries the time that orders it against the other replicas' writes. */
-export function requireTimestamp(req: IncomingMessage): Timestamp {
+export function requireTimestamp(req: HeaderSource): Timestamp {
   const raw = singleHeader(req, 'x-timestamp');
   if (raw === undefined) throw new HttpError(400, 'Missing X-Timestamp header');
   const ts = Timestamp.tryParse(raw.trim());
@@ -17,21 +25,20 @@ export function requireTimestamp(req: IncomingMessage): Timestamp {
   return ts;
 }
 
-/** Content-Length, or undefined when the body is chunked. */
 /** A length header (Content-Length, or the proxy's X-Backend-Obj-Content-Length), or undefined. */
-export function contentLength(req: IncomingMessage, header = 'Content-Length'): number | undefined {
+export function contentLength(req: HeaderSource, header = 'Content-Length'): number | undefined {
   const raw = singleHeader(req, header.toLowerCase());
   if (raw === undefined) return undefined;
   if (!/^\d{1,16}$/.test(raw.trim())) throw new HttpError(400, `Invalid ${header}`);
   return Number(raw.trim());
 }
 
-export function isChunked(req: IncomingMessage): boolean {
+export function isChunked(req: HeaderSource): boolean {
   return /(^|,)\s*chunked\s*$/i.test(singleHeader(req, 'transfer-encoding') ?? '');
 }
 
 /** The MD5 the client announced in ETag (quotes optional), lower-case, or undefined. */
-export function announcedEtag(req: IncomingMessage): string | undefined {
+export function announcedEtag(req: HeaderSource): string | undefined {
   const raw = singleHeader(req, 'etag')?.trim();
   if (!raw) return undefined;
   return raw.replace(/^"(.*)"$/, '$1').toLowerCase();

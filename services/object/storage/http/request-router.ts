@@ -16,6 +16,8 @@ import type { ObjectStore } from '../diskfile/object-store';
 import type { ContainerUpdater } from './container-update';
 import { errorResponse } from './error-response';
 import type { HandlerContext, ObjectHandler } from './handler-context';
+import { decodePathPart, deviceNameProblem } from '../../common/names';
+import { handleObjectBatch } from './object-batch';
 import { handleDelete } from './object-delete';
 import { handleGetOrHead } from './object-get';
 import { handlePost } from './object-post';
@@ -75,6 +77,20 @@ export function createRequestRouter(deps: RouterDeps): (req: IncomingMessage, re
   };
 }
 
+/** `POST /<device>` with a batch of small object PUTs (object-batch.ts). */
+async function routeObjectBatch(ctx: HandlerContext, deps: RouterDeps, url: string): Promise<void> {
+  const q = url.indexOf('?');
+  const device = decodePathPart((q >= 0 ? url.slice(0, q) : url).slice(1));
+  if (device === undefined || !url.startsWith('/')) return sendStatus(ctx.res, 400, 'path must be /<device>');
+  const problem = deviceNameProblem(device);
+  if (problem) return sendStatus(ctx.res, 400, problem);
+  if (!(await ctx.store.deviceAvailable(device))) return sendStatus(ctx.res, 507, `${device} is not mounted`);
+  if (ctx.expectContinue) ctx.res.writeContinue();
+  ctx.log.device = device;
+  ctx.log.layer = 'object-batch';
+  await handleObjectBatch(ctx, device, deps.logger);
+}
+
 async function route(ctx: HandlerContext, deps: RouterDeps): Promise<void> {
   const { req, res } = ctx;
   const method = req.method ?? '';
@@ -87,14 +103,15 @@ async function route(ctx: HandlerContext, deps: RouterDeps): Promise<void> {
     return;
   }
   if (isReplicationRequest(req)) return handleReplication(ctx, deps);
+  // Which layer: one process serves them all, so every container-layer request says so with
+  // X-Backend-Storage-Layer: container (docs/object-storage.md); without it, the object layer.
+  const layer = singleHeader(req, 'x-backend-storage-layer')?.trim().toLowerCase() || 'object';
+  if (layer === 'object-batch') return routeObjectBatch(ctx, deps, url);
   const handler = HANDLERS[method];
   if (!handler) return sendStatus(res, 405, 'Method Not Allowed', { Allow: ALLOW });
   const parsed = parseStoragePath(url);
   if (!parsed.ok) return sendStatus(res, 400, parsed.problem);
   const { device, partition, account, container, object } = parsed.path;
-  // Which layer: one process serves them all, so every container-layer request says so with
-  // X-Backend-Storage-Layer: container (docs/object-storage.md); without it, the object layer.
-  const layer = singleHeader(req, 'x-backend-storage-layer')?.trim().toLowerCase() || 'object';
   if (layer !== 'object' && layer !== 'container' && layer !== 'account' && layer !== 'container-rows') return sendStatus(res, 400, `unknown X-Backend-Storage-Layer ${JSON.stringify(layer.slice(0, 32))}`);
   if (layer !== 'account' && container === undefined) return sendStatus(res, 501, 'account paths need X-Backend-Storage-Layer: account');
   if (layer === 'account' && object !== undefined) return sendStatus(res, 400, 'the account layer serves account and container paths only');

@@ -4,9 +4,8 @@
  * `-Partition` on container writes (the account row). All three or none: a partial or malformed
  * set is refused with 400 before anything is written.
  */
-import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error';
-import { singleHeader } from './request-headers';
+import { singleHeader, type HeaderSource } from './request-headers';
 
 export interface UpdateTarget {
   host: string;
@@ -16,7 +15,7 @@ export interface UpdateTarget {
 }
 
 /** The target named by `X-<Kind>-Host/-Device/-Partition`; undefined when none is given. */
-export function updateTargetFrom(req: IncomingMessage, kind: 'Container' | 'Account'): UpdateTarget | undefined {
+export function updateTargetFrom(req: HeaderSource, kind: 'Container' | 'Account'): UpdateTarget | undefined {
   const lower = kind.toLowerCase();
   const host = singleHeader(req, `x-${lower}-host`)?.trim();
   const device = singleHeader(req, `x-${lower}-device`)?.trim();
