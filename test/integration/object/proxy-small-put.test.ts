@@ -187,6 +187,22 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
+
+/**
+ * PUTs 4 KiB to every name at once (all must answer 201), then reads each back and waits until
+ * all its replicas are on disk (one on a handoff); `check` runs for each name after that.
+ */
+async function putAllOnHandoffs(names: readonly string[], check: (name: string) => void = () => undefined): Promise<void> {
+  const bodies = names.map((n) => bodyOf(n, 4096));
+  const replies = await Promise.all(names.map((n, i) => put(n, bodies[i]!)));
+  expect(replies.map((r) => r.status)).toEqual(names.map(() => 201));
+  for (const [i, n] of names.entries()) {
+    await readBack(n, bodies[i]!);
+    await waitFor(() => dataFiles(n).length === REPLICAS, `${n} on a handoff`);
+    check(n);
+  }
+}
+
 describe('small-object PUTs through the proxy', () => {
   /** Objects (prefix/i) whose primaries include `victim`: with it down, one replica needs a handoff. */
   const namesOn = (victim: StorageNode, prefix: string, count: number): string[] => {
@@ -223,13 +239,7 @@ describe('small-object PUTs through the proxy', () => {
       await sleep(1100);
       const names = namesOn(victim, 'unmounted', 12);
       const marks = logMarks();
-      const bodies = names.map((n) => bodyOf(n, 4096));
-      const replies = await Promise.all(names.map((n, i) => put(n, bodies[i]!)));
-      expect(replies.map((r) => r.status)).toEqual(names.map(() => 201));
-      for (const [i, n] of names.entries()) {
-        await readBack(n, bodies[i]!);
-        await waitFor(() => dataFiles(n).length === REPLICAS, `${n} on a handoff`);
-      }
+      await putAllOnHandoffs(names);
       // The server is up and connected, so the small path went there and was told 507: alone
       // (an object PUT line) or as a whole-batch refusal.
       const refused = requestLines(victim, marks[0]).filter((l) => l.status === 507 && ((l.method === 'PUT' && l.layer === undefined) || l.layer === 'object-batch'));
@@ -415,15 +425,10 @@ describe('small-object PUTs through the proxy', () => {
     const victim = cluster.storages[1]!;
     await withServerDown(victim, async () => {
       const names = namesOn(victim, 'down', 12);
-      const bodies = names.map((n) => bodyOf(n, 4096));
-      const replies = await Promise.all(names.map((n, i) => put(n, bodies[i]!)));
-      expect(replies.map((r) => r.status)).toEqual(names.map(() => 201));
-      for (const [i, n] of names.entries()) {
-        await readBack(n, bodies[i]!);
-        await waitFor(() => dataFiles(n).length === REPLICAS, `${n} on a handoff`);
+      await putAllOnHandoffs(names, (n) => {
         // Written while the victim was down, so none of them is on it.
         expect(dataFiles(n).filter((f) => f.startsWith(victim.dir + path.sep))).toEqual([]);
-      }
+      });
     });
   });
 
