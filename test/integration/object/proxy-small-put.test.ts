@@ -121,6 +121,9 @@ interface RequestLine {
   layer?: string;
   entries?: number;
   statuses?: string;
+  txId?: string;
+  /** A batch's entries' transaction ids, comma-separated. */
+  txIds?: string;
 }
 function requestLines(s: StorageNode, from = 0): RequestLine[] {
   const out: RequestLine[] = [];
@@ -167,15 +170,15 @@ async function warm(): Promise<void> {
   await waitFor(() => written.every((n) => dataFiles(n).length === REPLICAS), 'the warm-up replicas');
 }
 
-/** `count` concurrent PUTs of `size` bytes; all must be 201. */
-async function burst(prefix: string, count: number, size: number): Promise<{ name: string; body: Buffer }[]> {
+/** `count` concurrent PUTs of `size` bytes; all must be 201. `txId`: the proxy's X-Trans-Id. */
+async function burst(prefix: string, count: number, size: number): Promise<{ name: string; body: Buffer; txId: string }[]> {
   const objects = Array.from({ length: count }, (_, i) => {
     const name = `${prefix}/${String(i).padStart(3, '0')}`;
     return { name, body: bodyOf(name, size) };
   });
   const replies = await Promise.all(objects.map((o) => put(o.name, o.body)));
   expect(replies.map((r, i) => [objects[i]!.name, r.status, r.headers.etag])).toEqual(objects.map((o) => [o.name, 201, md5(o.body)]));
-  return objects;
+  return objects.map((o, i) => ({ ...o, txId: String(replies[i]!.headers['x-trans-id']) }));
 }
 
 beforeAll(async () => {
@@ -275,6 +278,9 @@ describe('small-object PUTs through the proxy', () => {
     await waitFor(() => objectWrites().alone + objectWrites().batched >= 48 * REPLICAS, 'every replica write in the logs');
     const { alone, batched } = objectWrites();
     expect(alone + batched).toBe(48 * REPLICAS);
+    // Each replica write carries its client request's transaction id, alone or in a batch.
+    const writeTxIds = lines().flatMap((l) => (l.layer === 'object-batch' ? (l.txIds ?? '').split(',') : l.method === 'PUT' && l.layer === undefined && l.path.includes('/burst48/') ? [l.txId ?? ''] : []));
+    expect(writeTxIds.sort()).toEqual(objects.flatMap((o) => Array.from({ length: REPLICAS }, () => o.txId)).sort());
 
     // Each replica write counted as one PUT 201, alone or as a batch entry; the other PUT 201s
     // are container rows and account reports (layer container / account). Recon and the log

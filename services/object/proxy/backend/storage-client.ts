@@ -244,7 +244,7 @@ export class StorageClient {
   }
 
   private async putBatch(node: NodeAddress, puts: SmallPut[]): Promise<BatchReply[]> {
-    const body = Buffer.concat(encodeBatch(puts.map((p) => ({ partition: String(p.partition), account: p.account, container: p.container, object: p.object, headers: p.headers, body: p.body }))));
+    const body = Buffer.concat(encodeBatch(puts.map((p) => ({ partition: String(p.partition), account: p.account, container: p.container, object: p.object, headers: { ...p.headers, 'x-trans-id': p.transId }, body: p.body }))));
     const headers = { 'X-Backend-Storage-Layer': 'object-batch', 'X-Trans-Id': puts[0]!.transId, 'Content-Type': 'application/octet-stream', 'Content-Length': body.length };
     const reply = await retryStale(
       () =>

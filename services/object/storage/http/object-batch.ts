@@ -22,6 +22,8 @@ export async function handleObjectBatch(ctx: HandlerContext, device: string, log
   const entries = decodeBatch(await readBody(req, OBJECT_BATCH_MAX_BYTES));
   if (typeof entries === 'string') throw new HttpError(400, entries);
   ctx.log.entries = entries.length;
+  // The client requests' transaction ids, so a request can be followed into a batch.
+  ctx.log.txIds = entries.map((e) => e.headers['x-trans-id'] ?? '').join(',');
   const replies = await Promise.all(entries.map((e) => storeEntry(ctx, device, e, logger)));
   ctx.log.statuses = replies.map((r) => r.status).join(',');
   const body = encodeReplies(replies);
@@ -30,15 +32,16 @@ export async function handleObjectBatch(ctx: HandlerContext, device: string, log
 }
 
 async function storeEntry(ctx: HandlerContext, device: string, e: BatchPut, logger: Logger): Promise<BatchReply> {
-  // Each entry has its own log fields; the batch's log line has the statuses.
-  const env: PutEnv = { ...ctx, log: {} };
+  // Each entry has its own log fields (the batch's log line has the statuses) and its client
+  // request's transaction id, which its container update carries on.
+  const env: PutEnv = { ...ctx, log: {}, transId: e.headers['x-trans-id']?.slice(0, 128) || ctx.transId };
   let reply: BatchReply;
   try {
     const headers = await storeObject(env, { device, partition: e.partition, account: e.account, container: e.container, object: e.object }, { headers: e.headers, body: e.body }, () => undefined);
     reply = { status: 201, headers };
   } catch (err) {
-    const r = errorResponse(err, ctx.transId);
-    if (r.unexpected) logger.error('batch entry failed', { txId: ctx.transId, object: `/${e.account}/${e.container}/${e.object}`, error: err });
+    const r = errorResponse(err, env.transId);
+    if (r.unexpected) logger.error('batch entry failed', { txId: env.transId, object: `/${e.account}/${e.container}/${e.object}`, error: err });
     reply = { status: r.status, headers: r.headers, message: r.message };
   }
   ctx.stats.countRequest('PUT', reply.status);
