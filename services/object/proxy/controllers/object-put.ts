@@ -15,6 +15,9 @@
  *     nothing without a complete body: so a truncated or mismatched upload leaves no trace.
  *  5. 201 once a quorum committed (each replica has updated its container row first, so the
  *     listing shows the object before the client hears of it); 503 without a quorum.
+ *
+ * Bodies of at most 64 KiB with a Content-Length skip steps 2-4 while every primary has a live
+ * connection: read whole, checked, then sent whole, alone or batched (putSmallObject).
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
