@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import { asBackendError, BackendError, STALE_ATTEMPTS, StaleConnectionError } from './backend-error';
 import { LeanReader } from './lean-reader';
 import { decodeReplies, encodeBatch, type BatchReply } from '../../common/object-batch';
-import { PutBatcher, type PutBatcherCounters, type SmallPut } from './put-batcher';
+import { PutBatcher, type SmallPut } from './put-batcher';
 import { encodeName, storagePath } from './storage-path';
 
 export type StorageLayer = 'object' | 'container' | 'account';
@@ -229,11 +229,6 @@ export class StorageClient {
     // A socket still connecting (to a server that may be down) proves nothing.
     const live = (s: { connecting: boolean; destroyed: boolean }): boolean => !s.connecting && !s.destroyed;
     return (agent.freeSockets[name] ?? []).some(live) || (agent.sockets[name] ?? []).some(live);
-  }
-
-  /** Small PUTs and the exchanges that carried them (a copy). */
-  get batchCounters(): PutBatcherCounters {
-    return this.batcher.counters;
   }
 
   private async putAlone(put: SmallPut): Promise<BatchReply> {
