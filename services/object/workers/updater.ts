@@ -17,7 +17,9 @@
  */
 import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
-import { parsePendingUpdate, updateUrl } from '../storage/http/container-update';
+import { parsePendingUpdate, updateUrl, type PendingUpdate } from '../storage/http/container-update';
+import { ROW_BATCH_MAX } from '../storage/container/row-update';
+import { replicaKey, rowOf } from '../storage/http/row-batcher';
 import { ASYNC_PENDING_DIR } from '../storage/diskfile/layout';
 import { DirectClientError } from './direct-client';
 import { planPending } from './pending-plan';
@@ -35,6 +37,20 @@ export interface UpdaterSettings {
 
 const SUFFIX = /^[0-9a-f]{3}$/;
 
+/** Queued files read and replayed together at most (a pass goes through them chunk by chunk). */
+const REPLAY_CHUNK = 512;
+
+type Outcome = 'successes' | 'failures' | 'reclaimed' | 'quarantined';
+
+interface Queued {
+  file: string;
+  queuedAtMs: number;
+}
+
+interface Loaded extends Queued {
+  u: PendingUpdate;
+}
+
 
 export class Updater implements Worker {
   readonly name = 'updater';
@@ -50,6 +66,7 @@ export class Updater implements Worker {
       if (signal.aborted) break;
       stats.devices++;
       const root = path.join(this.ctx.devicesRoot, device, ASYNC_PENDING_DIR);
+      const chunk: Queued[] = [];
       for (const suffix of (await listSorted(root)).filter((s) => SUFFIX.test(s))) {
         if (signal.aborted) break;
         const dir = path.join(root, suffix);
@@ -62,38 +79,78 @@ export class Updater implements Worker {
         }
         for (const f of plan.replay) {
           if (signal.aborted) break;
-          stats.found++;
-          try {
-            const outcome = await this.replay(device, path.join(dir, f.name), f.timestamp.seconds * 1000, signal);
-            stats[outcome]++;
-          } catch (err) {
-            stats.errors++;
-            this.ctx.logger.warn('async pending update failed', { device, file: f.name, error: err });
-          }
+          chunk.push({ file: path.join(dir, f.name), queuedAtMs: f.timestamp.seconds * 1000 });
+          if (chunk.length >= REPLAY_CHUNK) await this.replayChunk(device, chunk.splice(0), stats, signal);
         }
       }
+      if (!signal.aborted) await this.replayChunk(device, chunk.splice(0), stats, signal);
     }
     return stats;
   }
 
-  private async replay(device: string, file: string, queuedAtMs: number, signal: AbortSignal): Promise<'successes' | 'failures' | 'reclaimed' | 'quarantined'> {
+  /**
+   * Replays queued files: read and parsed first, then the container row updates for the same
+   * container replica go together in `container-rows` batches (row-update.ts; what the storage
+   * server does with updates that pile up), the others (account reports, lone rows) singly.
+   * Each file then gets the outcome of its own status.
+   */
+  private async replayChunk(device: string, chunk: Queued[], stats: Record<Outcome | 'found' | 'errors', number>, signal: AbortSignal): Promise<void> {
+    const loaded: Loaded[] = [];
+    for (const q of chunk) {
+      stats.found++;
+      try {
+        const u = await this.load(device, q.file);
+        if (u === 'gone' || u === 'quarantined') stats[u === 'gone' ? 'successes' : 'quarantined']++;
+        else loaded.push({ ...q, u });
+      } catch (err) {
+        stats.errors++;
+        this.ctx.logger.warn('async pending update failed', { device, file: path.basename(q.file), error: err });
+      }
+    }
+    const groups = new Map<string, Loaded[]>();
+    for (const l of loaded) {
+      const key = (l.u.layer ?? 'container') === 'container' ? replicaKey(l.u) : `single:${l.file}`;
+      const g = groups.get(key);
+      if (g) g.push(l);
+      else groups.set(key, [l]);
+    }
+    for (const group of groups.values()) {
+      for (let i = 0; i < group.length && !signal.aborted; i += ROW_BATCH_MAX) {
+        const part = group.slice(i, i + ROW_BATCH_MAX);
+        let statuses: number[];
+        try {
+          statuses = part.length === 1 ? [await this.sendOne(part[0]!.u, signal)] : await this.sendRows(part.map((l) => l.u), signal);
+        } catch (err) {
+          stats.errors += part.length;
+          this.ctx.logger.warn('async pending update failed', { device, files: part.length, error: err });
+          continue;
+        }
+        for (const [j, l] of part.entries()) stats[await this.settle(device, l, statuses[j] ?? 0)]++;
+      }
+    }
+  }
+
+  /** The queued update in `file`; 'gone' when it was removed meanwhile, 'quarantined' when it does not parse. */
+  private async load(device: string, file: string): Promise<PendingUpdate | 'gone' | 'quarantined'> {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
       // Removed meanwhile (the storage server dropped a superseded report): nothing to do.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'successes';
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
       throw err;
     }
     const u = parsePendingUpdate(text);
-    if (!u) {
-      const qdir = path.join(this.ctx.devicesRoot, device, 'quarantined', ASYNC_PENDING_DIR);
-      await mkdir(qdir, { recursive: true });
-      await rename(file, path.join(qdir, path.basename(file)));
-      this.ctx.logger.warn('unreadable async pending file quarantined', { device, file: path.basename(file) });
-      return 'quarantined';
-    }
-    let status = 0;
+    if (u) return u;
+    const qdir = path.join(this.ctx.devicesRoot, device, 'quarantined', ASYNC_PENDING_DIR);
+    await mkdir(qdir, { recursive: true });
+    await rename(file, path.join(qdir, path.basename(file)));
+    this.ctx.logger.warn('unreadable async pending file quarantined', { device, file: path.basename(file) });
+    return 'quarantined';
+  }
+
+  /** One update alone; its status, 0 when no answer came. */
+  private async sendOne(u: PendingUpdate, signal: AbortSignal): Promise<number> {
     try {
       const reply = await this.ctx.client.request({
         host: u.target.host,
@@ -103,21 +160,50 @@ export class Updater implements Worker {
         headers: { ...u.headers, 'X-Backend-Storage-Layer': u.layer ?? 'container' },
         signal,
       });
-      status = reply.status;
+      return reply.status;
     } catch (err) {
       if (!(err instanceof DirectClientError)) throw err;
+      return 0;
     }
+  }
+
+  /** Row updates for one container replica in one exchange; one status per row, all 0 without a usable answer. */
+  private async sendRows(us: PendingUpdate[], signal: AbortSignal): Promise<number[]> {
+    const first = us[0]!;
+    const [, account, container] = first.path.split('/');
+    const body = JSON.stringify({ rows: us.map(rowOf) });
+    let statuses: unknown;
+    try {
+      const reply = await this.ctx.client.request({
+        host: first.target.host,
+        port: first.target.port,
+        method: 'POST',
+        path: `/${encodeURIComponent(first.target.device)}/${first.target.partition}/${encodeURIComponent(account!)}/${encodeURIComponent(container!)}`,
+        headers: { 'X-Backend-Storage-Layer': 'container-rows', 'Content-Type': 'application/json' },
+        body,
+        signal,
+      });
+      if (reply.status === 200) statuses = (JSON.parse(reply.body.toString('utf8')) as { statuses?: unknown }).statuses;
+    } catch (err) {
+      if (!(err instanceof DirectClientError) && !(err instanceof SyntaxError)) throw err;
+    }
+    const ok = Array.isArray(statuses) && statuses.length === us.length && statuses.every((x) => Number.isInteger(x));
+    return ok ? (statuses as number[]) : us.map(() => 0);
+  }
+
+  /** What a queued file's answer means for it: applied (removed), reclaimed, or kept for the next pass. */
+  private async settle(device: string, l: Loaded, status: number): Promise<Outcome> {
     if (status >= 200 && status < 300) {
-      await unlink(file).catch(() => undefined);
+      await unlink(l.file).catch(() => undefined);
       return 'successes';
     }
     const now = (this.settings.clock ?? Date.now)();
-    if (status === 404 && now - queuedAtMs > this.settings.reclaimAgeMs) {
-      await unlink(file).catch(() => undefined);
-      this.ctx.logger.warn('async pending update reclaimed: target still answers 404', { device, file: path.basename(file), path: u.path });
+    if (status === 404 && now - l.queuedAtMs > this.settings.reclaimAgeMs) {
+      await unlink(l.file).catch(() => undefined);
+      this.ctx.logger.warn('async pending update reclaimed: target still answers 404', { device, file: path.basename(l.file), path: l.u.path });
       return 'reclaimed';
     }
-    this.ctx.logger.info('async pending update not applied; kept', { device, file: path.basename(file), status });
+    this.ctx.logger.info('async pending update not applied; kept', { device, file: path.basename(l.file), status });
     return 'failures';
   }
 }

@@ -96,6 +96,37 @@ describe('updater', () => {
     expect(head.headers['x-container-object-count']).toBe('1');
   });
 
+  test('many queued updates for one container are replayed in one row batch, each file settled by its own status', async () => {
+    await containerServer!.stop();
+    containerServer = undefined;
+    const names = Array.from({ length: 30 }, (_, i) => `batch/${String(i).padStart(2, '0')}`);
+    for (const [i, n] of names.entries()) {
+      const body = 'x'.repeat(i + 1);
+      expect((await objectServer!.request({ method: 'PUT', path: OBJ(n), headers: { ...target(), 'X-Timestamp': ts(), 'Content-Type': 'text/plain', 'Content-Length': body.length }, body })).status).toBe(201);
+    }
+    // One update for a container that does not exist on the container server: 404 in the batch, kept.
+    const orphan = await objectServer!.request({ method: 'PUT', path: '/sda/5/AUTH_upd/nocont/o', headers: { ...target(), 'X-Timestamp': ts(), 'Content-Type': 'text/plain', 'Content-Length': 1 }, body: 'o' });
+    expect(orphan.status).toBe(201);
+    expect(pending()).toHaveLength(31);
+
+    containerServer = await startStorageProcess({ dir, name: 'cont', devices: ['sdc'], port: containerPort });
+    const statsBefore = JSON.parse((await containerServer.request({ method: 'GET', path: '/recon/stats' })).body.toString('utf8')) as { requests: Record<string, number> };
+    const run = await updater();
+    expect(run.code).toBe(0);
+    // The orphan answers 404 and, queued at a timestamp older than reclaimAgeMs (this file's
+    // clock starts in 2023), is dropped.
+    expect(run.passes.updater).toEqual(expect.objectContaining({ found: 31, successes: 30, reclaimed: 1, failures: 0 }));
+    const rows = (await listing()).filter((r) => r.name.startsWith('batch/'));
+    expect(rows.map((r) => [r.name, r.bytes])).toEqual(names.map((n, i) => [n, i + 1]));
+    // The orphan's container is another one: sent alone (404); the 30 went in one exchange, not 30.
+    expect(pending()).toEqual([]);
+    const statsAfter = JSON.parse((await containerServer.request({ method: 'GET', path: '/recon/stats' })).body.toString('utf8')) as { requests: Record<string, number> };
+    const delta = (k: string): number => (statsAfter.requests[k] ?? 0) - (statsBefore.requests[k] ?? 0);
+    expect(delta('POST 200')).toBe(1);
+    expect(delta('PUT 201')).toBe(0);
+    expect(delta('PUT 404')).toBe(1);
+  });
+
   test('a queued container → account report is replayed once the account server is back', async () => {
     const A = '/sdx/2/AUTH_upd';
     const alayer = { 'X-Backend-Storage-Layer': 'account' };

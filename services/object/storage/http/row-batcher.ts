@@ -25,7 +25,7 @@ interface Waiting {
 }
 
 /** The container replica an update goes to. */
-function replicaKey(u: PendingUpdate): string {
+export function replicaKey(u: PendingUpdate): string {
   const [, account, container] = u.path.split('/');
   return `${u.target.host}:${u.target.port}/${u.target.device}/${u.target.partition}/${account}/${container}`;
 }
