@@ -17,7 +17,7 @@
  */
 import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
-import { parsePendingUpdate, updateUrl, type PendingUpdate } from '../storage/http/container-update';
+import { parsePendingUpdate, rowBatchPath, rowBatchStatuses, updateUrl, type PendingUpdate } from '../storage/http/container-update';
 import { ROW_BATCH_MAX } from '../storage/container/row-update';
 import { replicaKey, rowOf } from '../storage/http/row-batcher';
 import { ASYNC_PENDING_DIR } from '../storage/diskfile/layout';
@@ -170,25 +170,21 @@ export class Updater implements Worker {
   /** Row updates for one container replica in one exchange; one status per row, all 0 without a usable answer. */
   private async sendRows(us: PendingUpdate[], signal: AbortSignal): Promise<number[]> {
     const first = us[0]!;
-    const [, account, container] = first.path.split('/');
-    const body = JSON.stringify({ rows: us.map(rowOf) });
-    let statuses: unknown;
     try {
       const reply = await this.ctx.client.request({
         host: first.target.host,
         port: first.target.port,
         method: 'POST',
-        path: `/${encodeURIComponent(first.target.device)}/${first.target.partition}/${encodeURIComponent(account!)}/${encodeURIComponent(container!)}`,
+        path: rowBatchPath(first),
         headers: { 'X-Backend-Storage-Layer': 'container-rows', 'Content-Type': 'application/json' },
-        body,
+        body: JSON.stringify({ rows: us.map(rowOf) }),
         signal,
       });
-      if (reply.status === 200) statuses = (JSON.parse(reply.body.toString('utf8')) as { statuses?: unknown }).statuses;
+      return rowBatchStatuses(reply.status, reply.body, us.length);
     } catch (err) {
-      if (!(err instanceof DirectClientError) && !(err instanceof SyntaxError)) throw err;
+      if (!(err instanceof DirectClientError)) throw err;
+      return us.map(() => 0);
     }
-    const ok = Array.isArray(statuses) && statuses.length === us.length && statuses.every((x) => Number.isInteger(x));
-    return ok ? (statuses as number[]) : us.map(() => 0);
   }
 
   /** What a queued file's answer means for it: applied (removed), reclaimed, or kept for the next pass. */

@@ -152,19 +152,28 @@ export async function sendUpdateStatus(u: PendingUpdate, timeoutMs: number, tran
  * usable answer came (error, timeout, non-200, a malformed answer). Never rejects.
  */
 export async function sendRowBatch(first: PendingUpdate, rows: RowUpdate[], timeoutMs: number, transId?: string, agent?: Agent): Promise<number[]> {
-  const [, account, container] = first.path.split('/');
-  const path = `/${encodeURIComponent(first.target.device)}/${first.target.partition}/${encodeURIComponent(account)}/${encodeURIComponent(container)}`;
   const headers: Record<string, string> = { 'X-Backend-Storage-Layer': 'container-rows', 'Content-Type': 'application/json' };
   if (transId) headers['X-Trans-Id'] = transId;
-  const answer = await exchange(first.target, 'POST', path, headers, JSON.stringify({ rows }), timeoutMs, BATCH_ANSWER_MAX_BYTES, agent);
+  const answer = await exchange(first.target, 'POST', rowBatchPath(first), headers, JSON.stringify({ rows }), timeoutMs, BATCH_ANSWER_MAX_BYTES, agent);
+  return rowBatchStatuses(answer?.status ?? 0, answer?.body, rows.length);
+}
+
+/** Where a `container-rows` batch for the container of `u` goes: `/<dev>/<part>/<account>/<container>`. */
+export function rowBatchPath(u: PendingUpdate): string {
+  const [, account = '', container = ''] = u.path.split('/');
+  return `/${encodeURIComponent(u.target.device)}/${u.target.partition}/${encodeURIComponent(account)}/${encodeURIComponent(container)}`;
+}
+
+/** Each row's status from a batch answer; all 0 when it is not a usable one (non-200, not JSON, wrong count). */
+export function rowBatchStatuses(status: number, body: Buffer | undefined, count: number): number[] {
   let statuses: unknown;
   try {
-    if (answer?.status === 200 && answer.body) statuses = (JSON.parse(answer.body.toString('utf8')) as { statuses?: unknown }).statuses;
+    if (status === 200 && body) statuses = (JSON.parse(body.toString('utf8')) as { statuses?: unknown }).statuses;
   } catch {
     // not JSON: no usable answer
   }
-  const ok = Array.isArray(statuses) && statuses.length === rows.length && statuses.every((x) => Number.isInteger(x));
-  return ok ? (statuses as number[]) : rows.map(() => 0);
+  const ok = Array.isArray(statuses) && statuses.length === count && statuses.every((x) => Number.isInteger(x));
+  return ok ? (statuses as number[]) : new Array<number>(count).fill(0);
 }
 
 /** A batch answer is a short JSON list; anything longer is not one. */
