@@ -28,30 +28,34 @@ export function maxNodesTried(plan: NodePlan): number {
 }
 
 /**
- * The request on every primary at once. A primary that does not answer or answers 507 is
- * replaced by the next handoff (each handoff used once) until the handoffs run out; the result
- * has one outcome per primary slot, in replica order (the last one tried in that slot).
+ * One attempt per primary slot, all slots at once: `attempt` on the primary, and while
+ * `moveOn` says its result means "this replica cannot be here", on the next handoff (each
+ * handoff used once, shared by the slots), at most `maxTries` nodes per slot. One promise per
+ * slot, in replica order, each with the slot's last result (callers that answer at a quorum
+ * need them one by one).
  */
-export async function callEachReplica(client: StorageClient, plan: NodePlan, build: (node: RingDevice, replicaIndex: number) => BackendRequest): Promise<NodeOutcome[]> {
+export function replicaSlots<T>(plan: NodePlan, attempt: (node: RingDevice, replicaIndex: number) => Promise<T>, moveOn: (result: T) => boolean, maxTries = Infinity): Promise<T>[] {
   const handoffs = plan.handoffs();
   const nextHandoff = (): RingDevice | undefined => {
     const n = handoffs.next();
     return n.done ? undefined : n.value;
   };
-  return Promise.all(
-    plan.primaries.map(async (primary, i) => {
-      let node: RingDevice | undefined = primary;
-      let outcome: NodeOutcome | undefined;
-      let tries = 0;
-      while (node && tries < maxNodesTried(plan)) {
-        tries++;
-        outcome = await callOne(client, build(node, i), node);
-        if (!needsHandoff(outcome)) return outcome;
-        node = nextHandoff();
-      }
-      return outcome as NodeOutcome;
-    }),
-  );
+  return plan.primaries.map(async (primary, i) => {
+    let result = await attempt(primary, i);
+    for (let tries = 1, node = moveOn(result) ? nextHandoff() : undefined; node && tries < maxTries; tries++, node = moveOn(result) ? nextHandoff() : undefined) {
+      result = await attempt(node, i);
+    }
+    return result;
+  });
+}
+
+/**
+ * The request on every primary at once. A primary that does not answer or answers 507 is
+ * replaced by the next handoff (each handoff used once) until the handoffs run out; the result
+ * has one outcome per primary slot, in replica order (the last one tried in that slot).
+ */
+export function callEachReplica(client: StorageClient, plan: NodePlan, build: (node: RingDevice, replicaIndex: number) => BackendRequest): Promise<NodeOutcome[]> {
+  return Promise.all(replicaSlots(plan, (node, i) => callOne(client, build(node, i), node), needsHandoff, maxNodesTried(plan)));
 }
 
 async function callOne(client: StorageClient, req: BackendRequest, node: RingDevice): Promise<NodeOutcome> {

@@ -142,17 +142,23 @@ export class StorageClient {
   }
 
   private sendOnce(req: BackendRequest): Promise<BackendResponse> {
+    const { path, headers } = this.target(req, {});
+    return this.sendRaw(req.node, req.method, path, headers, req.body);
+  }
+
+  /** One exchange on a pooled connection, resolving once the response headers arrived. */
+  private sendRaw(node: NodeAddress, method: string, path: string, headers: Record<string, string | number>, body?: Buffer | string): Promise<BackendResponse> {
     return new Promise((resolve, reject) => {
-      const cr = this.start(req, {});
+      const cr = this.open(node, method, path, headers);
       let answered = false;
       cr.on('response', (res) => {
         answered = true;
-        resolve({ node: req.node, status: res.statusCode ?? 0, headers: res.headers, body: res, abort: () => cr.destroy(new BackendError('ABORTED', 'call abandoned by the proxy')) });
+        resolve({ node, status: res.statusCode ?? 0, headers: res.headers, body: res, abort: () => cr.destroy(new BackendError('ABORTED', 'call abandoned by the proxy')) });
       });
       cr.on('error', (err) => {
         if (!answered) reject(staleOr(cr, err));
       });
-      if (req.body !== undefined) cr.end(req.body);
+      if (body !== undefined) cr.end(body);
       else cr.end();
     });
   }
@@ -234,31 +240,18 @@ export class StorageClient {
   private async putAlone(put: SmallPut): Promise<BatchReply> {
     const reply = await this.fetch({ node: put.node, partition: put.partition, method: 'PUT', account: put.account, container: put.container, object: put.object, headers: put.headers, body: put.body, transId: put.transId }, 1 << 20);
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(reply.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    for (const [k, v] of Object.entries(reply.headers)) {
+      const value = headerValue(v);
+      if (value !== undefined) headers[k] = value;
+    }
     return { status: reply.status, headers, message: reply.body.toString('utf8').trim() };
   }
 
   private async putBatch(node: NodeAddress, puts: SmallPut[]): Promise<BatchReply[]> {
     const body = Buffer.concat(encodeBatch(puts.map((p) => ({ partition: String(p.partition), account: p.account, container: p.container, object: p.object, headers: { ...p.headers, 'x-trans-id': p.transId }, body: p.body }))));
     const headers = { 'X-Backend-Storage-Layer': 'object-batch', 'X-Trans-Id': puts[0]!.transId, 'Content-Type': 'application/octet-stream', 'Content-Length': body.length };
-    const reply = await retryStale(
-      () =>
-        new Promise<BackendReply>((resolve, reject) => {
-          const cr = this.open(node, 'POST', `/${encodeName(node.device)}`, headers);
-          let answered = false;
-          cr.on('response', (res) => {
-            answered = true;
-            readBody({ node, status: res.statusCode ?? 0, headers: res.headers, body: res, abort: () => cr.destroy() }, BATCH_REPLY_MAX_BYTES).then(
-              (b) => resolve({ node, status: res.statusCode ?? 0, headers: res.headers, body: b }),
-              (err: unknown) => reject(asBackendError(err)),
-            );
-          });
-          cr.on('error', (err) => {
-            if (!answered) reject(staleOr(cr, err));
-          });
-          cr.end(body);
-        }),
-    );
+    const res = await retryStale(() => this.sendRaw(node, 'POST', `/${encodeName(node.device)}`, headers, body));
+    const reply = { status: res.status, body: await readBody(res, BATCH_REPLY_MAX_BYTES) };
     // A whole-batch refusal (507: device gone; 400: not understood) is every entry's answer.
     if (reply.status !== 200) {
       const message = reply.body.toString('utf8').trim();

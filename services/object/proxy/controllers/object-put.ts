@@ -30,7 +30,7 @@ import type { RingDevice } from '../../ring';
 import type { ProxyContext } from '../app/context';
 import { plainResponse, textResponse } from '../app/responses';
 import type { ProxyRequest, ProxyResponse } from '../app/types';
-import { firstAcceptable } from '../backend/node-calls';
+import { firstAcceptable, replicaSlots } from '../backend/node-calls';
 import { quorumSize, quorumStatus } from '../backend/quorum';
 import type { NodePlan } from '../backend/rings';
 import { asBackendError, type BackendReply, type BackendRequest, type BackendUpload } from '../backend/storage-client';
@@ -194,29 +194,15 @@ async function objectExists(ctx: ProxyContext, plan: NodePlan, names: ObjectName
  * 507) moves on to the next handoff. Other refusals (409 newer data, 400, 413) are final.
  */
 async function openUploads(ctx: ProxyContext, plan: NodePlan, build: (node: RingDevice, index: number) => BackendRequest): Promise<Slot[]> {
-  const handoffs = plan.handoffs();
-  const nextHandoff = (): RingDevice | undefined => {
-    const n = handoffs.next();
-    return n.done ? undefined : n.value;
+  const open = async (node: RingDevice, index: number): Promise<Slot> => {
+    try {
+      const opened = await ctx.client.openUpload(build(node, index));
+      return opened.kind === 'continue' ? { upload: opened.upload, node } : { refused: opened.reply, node };
+    } catch (err) {
+      return { error: asBackendError(err), node };
+    }
   };
-  return Promise.all(
-    plan.primaries.map(async (primary, index): Promise<Slot> => {
-      let node: RingDevice | undefined = primary;
-      let last: Slot = { error: new Error('no node'), node: primary };
-      while (node) {
-        try {
-          const opened = await ctx.client.openUpload(build(node, index));
-          if (opened.kind === 'continue') return { upload: opened.upload, node };
-          last = { refused: opened.reply, node };
-          if (opened.reply.status !== 507) return last;
-        } catch (err) {
-          last = { error: asBackendError(err), node };
-        }
-        node = nextHandoff();
-      }
-      return last;
-    }),
-  );
+  return Promise.all(replicaSlots(plan, open, (slot) => 'error' in slot || ('refused' in slot && slot.refused.status === 507)));
 }
 
 /** Ends every upload and collects the statuses (0 = no answer); see awaitQuorum. */
@@ -295,27 +281,17 @@ async function putSmallObject(ctx: ProxyContext, req: ProxyRequest, names: Objec
   if (p.etag !== undefined && p.etag !== etag) return textResponse(422, 'The object was not stored: its MD5 does not match the ETag sent');
 
   const { objPlan } = p;
-  const handoffs = objPlan.handoffs();
-  const nextHandoff = (): RingDevice | undefined => {
-    const n = handoffs.next();
-    return n.done ? undefined : n.value;
-  };
   const errors: string[] = [];
-  const writes = objPlan.primaries.map(async (primary, index): Promise<number> => {
-    let status = 0;
-    for (let node: RingDevice | undefined = primary; node; node = nextHandoff()) {
-      try {
-        const headers = { ...p.headers, ...containerUpdateHeaders(p.cPlan, index), 'content-length': String(whole.length) };
-        const reply = await ctx.client.putSmall({ node, partition: objPlan.partition, account: names.account, container: names.container, object: names.object, headers, body: whole, transId: req.transId });
-        status = reply.status;
-        if (status !== 507) return status;
-      } catch (err) {
-        errors.push(asBackendError(err).message);
-        status = 0;
-      }
+  const write = async (node: RingDevice, index: number): Promise<number> => {
+    try {
+      const headers = { ...p.headers, ...containerUpdateHeaders(p.cPlan, index), 'content-length': String(whole.length) };
+      return (await ctx.client.putSmall({ node, partition: objPlan.partition, account: names.account, container: names.container, object: names.object, headers, body: whole, transId: req.transId })).status;
+    } catch (err) {
+      errors.push(asBackendError(err).message);
+      return 0;
     }
-    return status;
-  });
+  };
+  const writes = replicaSlots(objPlan, write, (status) => status === 0 || status === 507);
   const quorum = quorumSize(objPlan.replicas);
   const verdicts = await awaitQuorum(writes, quorum);
   if (verdicts.filter((s) => s === 201).length >= quorum) {

@@ -13,6 +13,7 @@ import { HttpError } from './http-error';
 import { storeObject, type PutEnv } from './object-put';
 import { readBody } from './request-body';
 import { contentLength } from './request-headers';
+import { sendJsonText } from './respond';
 
 export async function handleObjectBatch(ctx: HandlerContext, device: string, logger: Logger): Promise<void> {
   const { req, res } = ctx;
@@ -26,9 +27,7 @@ export async function handleObjectBatch(ctx: HandlerContext, device: string, log
   ctx.log.txIds = entries.map((e) => e.headers['x-trans-id'] ?? '').join(',');
   const replies = await Promise.all(entries.map((e) => storeEntry(ctx, device, e, logger)));
   ctx.log.statuses = replies.map((r) => r.status).join(',');
-  const body = encodeReplies(replies);
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
+  sendJsonText(res, 200, encodeReplies(replies));
 }
 
 async function storeEntry(ctx: HandlerContext, device: string, e: BatchPut, logger: Logger): Promise<BatchReply> {

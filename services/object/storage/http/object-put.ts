@@ -46,8 +46,7 @@ export const handlePut: ObjectHandler = async (ctx, ref) => {
  * that need no body passed, right before the body is read (where a streamed PUT sends 100
  * Continue).
  */
-export async function storeObject(env: PutEnv, ref: ObjectRef, put: PutRequest, ready: () => void): Promise<Record<string, string>> {
-  const req = put;
+export async function storeObject(env: PutEnv, ref: ObjectRef, req: PutRequest, ready: () => void): Promise<Record<string, string>> {
   const timestamp = requireTimestamp(req);
   const contentType = singleHeader(req, 'content-type');
   if (!contentType) throw new HttpError(400, 'No content type');
@@ -79,14 +78,14 @@ export async function storeObject(env: PutEnv, ref: ObjectRef, put: PutRequest, 
   if (digestTrailer) writer.trustSenderDigest();
   let meta;
   try {
-    if ('stream' in put) await receiveBody(env, put.stream, writer);
-    else await writeWhole(env, put.body, writer);
+    if ('stream' in req) await receiveBody(env, req.stream, writer);
+    else await writeWhole(env, req.body, writer);
     meta = await writer.commit({
       contentType,
       headers: { ...stored.replaceable, ...stored.sys },
       expectedLength,
       expectedEtag: announcedEtag(req),
-      senderDigest: digestTrailer && 'stream' in put ? senderDigest(put.stream) : undefined,
+      senderDigest: digestTrailer && 'stream' in req ? senderDigest(req.stream) : undefined,
     });
   } catch (err) {
     await writer.abort();

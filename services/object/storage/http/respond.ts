@@ -53,7 +53,11 @@ export function objectHeaders(m: ObjectMetadata): Headers {
 
 /** A JSON answer (the backend's replication and row-batch endpoints). */
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
+  sendJsonText(res, status, JSON.stringify(value));
+}
+
+/** A JSON answer already encoded (by a codec that defines its format). */
+export function sendJsonText(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
