@@ -44,9 +44,25 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
       stats.quarantined++;
       logger.warn('object quarantined', { ...e });
     },
+    journal: config.journal.enabled
+      ? {
+          checkpointMs: config.journal.checkpointMs,
+          checkpointBytes: config.journal.checkpointBytes,
+          // Checkpoints behind by this much: small changes sync file by file until they catch up.
+          maxSealedBytes: Math.max(4 * config.journal.checkpointBytes, 64 * 1024 * 1024),
+          onError: (device, err) => logger.warn('object journal error', { device, error: err instanceof Error ? err.message : String(err) }),
+          onReplay: (device, report) => {
+            stats.journalReplays.push({ device, ...report });
+            logger.info('object journal replayed', { device, ...report });
+          },
+        }
+      : undefined,
   });
   const swept = await store.sweepTmp(STALE_TMP_MS);
   if (swept > 0) logger.info('removed stale temp files', { count: swept });
+  // Before listening: a change acknowledged before a crash is back in place before anyone reads.
+  await store.openJournals();
+  stats.journal = () => ({ ...store.journalCounters() });
 
   const containers = new ContainerStore({ devicesRoot: config.devicesRoot, secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix }, fsync: config.fsync });
   const accounts = new AccountStore({ secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix }, fsync: config.fsync, db: (device) => containers.database(device) });
@@ -82,7 +98,7 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
     });
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info('storage server listening', { host, port, devicesRoot: config.devicesRoot, fsync: config.fsync });
+  logger.info('storage server listening', { host, port, devicesRoot: config.devicesRoot, fsync: config.fsync, journal: config.fsync && config.journal.enabled });
 
   const stop = async (): Promise<void> => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -92,6 +108,7 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
     clearTimeout(timer);
     await reporter.close();
     updater.close();
+    await store.close();
     await containers.close();
   };
   return { port, server, store, containers, stats, stop };

@@ -34,11 +34,14 @@ export interface StorageHandle {
   request(spec: RequestSpec): Promise<Reply>;
   /** Resident set size of the server process now, in bytes (from /proc). */
   rss(): number;
+  /** SIGKILL, keeping the directory (for a restart over the same devices with `reuse`). */
+  crash(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startStorage(opts: { devices?: string[]; config?: Record<string, unknown> } = {}): Promise<StorageHandle> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'weft-storage-it-'));
+export async function startStorage(opts: { devices?: string[]; config?: Record<string, unknown>; reuse?: string } = {}): Promise<StorageHandle> {
+  // `reuse`: the directory of a crashed server, restarted over the same devices.
+  const dir = opts.reuse ?? mkdtempSync(path.join(tmpdir(), 'weft-storage-it-'));
   const devicesRoot = path.join(dir, 'devices');
   for (const d of opts.devices ?? ['sda']) mkdirSync(path.join(devicesRoot, d), { recursive: true });
   const configPath = path.join(dir, 'storage.json');
@@ -102,6 +105,10 @@ export async function startStorage(opts: { devices?: string[]; config?: Record<s
     rss: () => {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
       return m ? Number(m[1]) * 1024 : 0;
+    },
+    crash: async () => {
+      agent.destroy();
+      await kill();
     },
     stop: async () => {
       agent.destroy();

@@ -17,7 +17,9 @@ import * as path from 'node:path';
 import { hashPath, hashSuffix } from '../../common/hash-path';
 import type { HeaderBag } from '../../common/object-headers';
 import { newest, type Timestamp } from '../../common/timestamp';
-import { fsyncDirs, makeDirs, markSynced, mkdirDurable, openFd, parentsOf, unsyncedAncestors, writeNewFile } from './durable-fs';
+import { fsyncDirs, fsyncFd, makeDirs, markSynced, mkdirDurable, openFd, parentsOf, unsyncedAncestors, writeNewFile } from './durable-fs';
+import type { DeviceJournal } from './intent-journal';
+import { recordTargetProblem } from './journal-record';
 import { fileName } from './file-names';
 import { devicePath, hashDirPath, partitionPath, quarantinePath, tmpPath } from './layout';
 import { mergeMetadata, parseDataMetadata, parsePostMetadata, type DataMetadataFile, type PostMetadataFile } from './object-metadata';
@@ -54,6 +56,26 @@ export interface MetadataUpdate {
   contentType?: string;
   /** The complete new set of user metadata and allowed headers. */
   headers: HeaderBag;
+}
+
+/** Any journaled file name: only the directory part of a record is in question (see journal()). */
+const JOURNAL_PROBE_NAME = '0000000000.00000.ts';
+
+/** A change whose one small file goes through the device's intent journal. */
+interface JournaledChange {
+  journal: DeviceJournal;
+  /** The file's complete content. */
+  body: readonly Buffer[];
+}
+
+/** fsync(2) of a closed file by name (a file the writer left for a journal that did not take it). */
+async function syncFile(file: string): Promise<void> {
+  const fd = openSync(file, 'r');
+  try {
+    await fsyncFd(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Listing and opening race with writers that remove files; this many tries is plenty. */
@@ -105,6 +127,18 @@ export class DiskFile {
     this.suffix = hashSuffix(this.hash);
     this.dir = hashDirPath(ctx.devicesRoot, ref.device, ref.partition, this.hash);
     this.name = `/${ref.account}/${ref.container}/${ref.object}`;
+  }
+
+  /** The hash directory relative to its device, as journal records name it. */
+  private get deviceRelativeDir(): string {
+    return path.relative(devicePath(this.ctx.devicesRoot, this.ref.device), this.dir);
+  }
+
+  /** The device's intent journal, when this directory's small changes go through it now. */
+  private journal(): DeviceJournal | undefined {
+    if (!this.ctx.fsync) return undefined;
+    const journal = this.ctx.journal(this.ref.device);
+    return journal && recordTargetProblem(this.deviceRelativeDir, JOURNAL_PROBE_NAME) === undefined ? journal : undefined;
   }
 
   private get lockKey(): string {
@@ -198,26 +232,33 @@ export class DiskFile {
         await mkdirDurable(tmpDir, false, devicePath(this.ctx.devicesRoot, this.ref.device));
         fd = await openFd(tmpData, 'wx');
       }
-      return new ObjectWriter(fd, tmpData, this.name, timestamp, this.ctx.fsync, (d) => this.install(timestamp, d));
+      return new ObjectWriter(fd, tmpData, this.name, timestamp, this.ctx.fsync, (d, j) => this.install(timestamp, d, j), this.journal() !== undefined);
     } catch (err) {
       throw asStorageError(err);
     }
   }
 
-  /** Moves a committed upload's temp file into place (called by the writer). */
-  private async install(timestamp: Timestamp, tmpData: string): Promise<void> {
+  /**
+   * Moves a committed upload's temp file into place (called by the writer). `journaled`: the
+   * writer left the file unsynced for the journal; should the journal not take it after all
+   * (closed, or behind on checkpoints), the file is synced here first.
+   */
+  private async install(timestamp: Timestamp, tmpData: string, journaled?: readonly Buffer[]): Promise<void> {
     await this.ctx.locks.run(this.lockKey, async () => {
       const listing = this.listOrMissing();
       const names = listing ?? [];
       this.refuseUnlessNewer(timestamp, classifyFiles(names).winner?.timestamp);
       const dataName = fileName('data', timestamp);
+      const journal = journaled ? this.journal() : undefined;
+      if (journaled && !journal) await syncFile(tmpData);
       // A `.meta.json` of this very version (left by a crash of the two-file form) would make
       // readers take the new `.data` for a bare body: it goes first.
       const staleMeta = fileName('dataMeta', timestamp);
-      await this.changeDir(listing, [dataName], async () => {
+      const rename = (): void => {
         if (names.includes(staleMeta)) unlinkSync(path.join(this.dir, staleMeta));
         renameSync(tmpData, path.join(this.dir, dataName));
-      });
+      };
+      await this.changeDir(listing, [dataName], async () => rename(), journal && journaled ? { journal, body: journaled } : undefined);
     });
   }
 
@@ -233,21 +274,30 @@ export class DiskFile {
    * after the files are in: nothing is acknowledged before all of them are durable, and a crash
    * in between leaves at worst an empty or unlinked directory (no other version lived in a
    * directory this change created). Concurrent changes share the syncs of common directories.
+   * A `journaled` change (one small file, device with an intent journal) syncs nothing itself:
+   * its file's content is appended to the journal first and added once that is durable.
    */
-  private async changeDir(listing: readonly string[] | undefined, added: readonly string[], add: () => Promise<void>): Promise<void> {
+  private async changeDir(listing: readonly string[] | undefined, added: readonly string[], add: () => Promise<void>, journaled?: JournaledChange): Promise<void> {
     const names = listing ?? [];
     const created = listing === undefined ? await makeDirs(this.dir, devicePath(this.ctx.devicesRoot, this.ref.device), { leafMissing: true }) : [];
     const hashes = this.ctx.partitionHashes(this.ref.device, this.ref.partition);
     // Before the new files appear, so a crash right after still leaves the suffix marked.
     const generation = await hashes.mark(this.suffix);
-    await add();
-    if (this.ctx.fsync) {
+    if (journaled) {
+      // No sync at all: the record is the durable copy until the journal's checkpoint, which also
+      // makes the created directories durable (until then they count as unsynced).
+      await journaled.journal.record({ dir: this.deviceRelativeDir, name: added[0], body: journaled.body }, add, created);
+    } else if (this.ctx.fsync) {
+      await add();
       // Directories above this one that a concurrent change created and has not synced yet
       // count too: this change must not be acknowledged before they are durable.
       const pending = unsyncedAncestors(this.dir, devicePath(this.ctx.devicesRoot, this.ref.device));
       await fsyncDirs([this.dir, ...parentsOf(created), ...parentsOf(pending)]);
       markSynced([...created, ...pending]);
-    } else markSynced(created);
+    } else {
+      await add();
+      markSynced(created);
+    }
     this.removeObsolete([...names, ...added]);
     // A get() since the mark consumed it, maybe before the new files were there: mark again.
     if (hashes.generation !== generation) await hashes.invalidate(this.suffix);
@@ -261,7 +311,9 @@ export class DiskFile {
         const { winner } = classifyFiles(listing ?? []);
         this.refuseUnlessNewer(timestamp, winner?.timestamp);
         const tombstone = fileName('tombstone', timestamp);
-        await this.changeDir(listing, [tombstone], () => writeNewFile(path.join(this.dir, tombstone), '', this.ctx.fsync));
+        const journal = this.journal();
+        const write = (): Promise<void> => writeNewFile(path.join(this.dir, tombstone), '', this.ctx.fsync && !journal);
+        await this.changeDir(listing, [tombstone], write, journal ? { journal, body: [] } : undefined);
         return winner ? { previous: winner.kind === 'data' ? 'data' : 'tombstone', previousTimestamp: winner.timestamp } : { previous: 'missing' };
       });
     } catch (err) {
@@ -286,8 +338,11 @@ export class DiskFile {
         if (update.contentType !== undefined) body.contentType = update.contentType;
         const tmp = path.join(tmpPath(this.ctx.devicesRoot, this.ref.device), this.ctx.newId());
         await mkdirDurable(path.dirname(tmp), false, devicePath(this.ctx.devicesRoot, this.ref.device));
-        await writeNewFile(tmp, JSON.stringify(body), this.ctx.fsync);
+        const content = Buffer.from(JSON.stringify(body));
+        const journal = this.journal();
+        await writeNewFile(tmp, content, this.ctx.fsync && !journal);
         const metaName = fileName('meta', timestamp);
+        const journaled = journal ? { journal, body: [content] } : undefined;
         await this.changeDir(listing, [metaName], async () => {
           try {
             renameSync(tmp, path.join(this.dir, metaName));
@@ -299,7 +354,7 @@ export class DiskFile {
             }
             throw err;
           }
-        });
+        }, journaled);
       });
     } catch (err) {
       throw asStorageError(err);

@@ -7,10 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { deviceNameProblem } from '../../common/names';
 import { DiskFile, type HashSecret, type ObjectRef } from './disk-file';
+import { markSynced } from './durable-fs';
+import { DeviceJournal, nodeJournalIo, type JournalCounters, type JournalIo } from './intent-journal';
+import { replayJournal, type ReplayReport } from './journal-replay';
 import { KeyedMutex } from './keyed-mutex';
 import { devicePath, partitionPath, tmpPath } from './layout';
 import { PartitionHashes } from './partition-hashes';
 import type { QuarantineEvent, StoreContext } from './store-context';
+import { syncFilesystem } from './syncfs';
 import { sweepTmp } from './tmp-sweep';
 
 /**
@@ -30,6 +34,29 @@ export interface ObjectStoreOptions {
   newId?: () => string;
   /** Told about every quarantined object (the server logs and counts them). */
   onQuarantine?: (event: QuarantineEvent) => void;
+  /**
+   * Small changes go through each device's intent journal (intent-journal.ts) instead of
+   * syncing their files and directories one by one. Only with fsync; absent: no journal.
+   */
+  journal?: JournalSettings;
+}
+
+export interface JournalSettings {
+  checkpointMs: number;
+  checkpointBytes: number;
+  maxSealedBytes: number;
+  /** The file-system calls (tests inject failures); default: the real ones. */
+  io?: JournalIo;
+  /** A journal failed to open, or a checkpoint failed (it is retried). */
+  onError?: (device: string, err: unknown) => void;
+  /** A device's journal was replayed (at start, or when the device first appeared). */
+  onReplay?: (device: string, report: ReplayReport) => void;
+}
+
+/** A device's journal: opening (replay first) or open. */
+interface JournalSlot {
+  ready?: DeviceJournal;
+  opening: Promise<DeviceJournal | undefined>;
 }
 
 export class ObjectStore {
@@ -37,6 +64,8 @@ export class ObjectStore {
   private readonly hashes = new Map<string, PartitionHashes>();
   /** Devices seen available, with when (ms): a stat per request is measurable CPU at high rates. */
   private readonly availableAt = new Map<string, number>();
+  private readonly journals = new Map<string, JournalSlot>();
+  private closed = false;
 
   constructor(private readonly opts: ObjectStoreOptions) {
     const locks = new KeyedMutex();
@@ -57,7 +86,93 @@ export class ObjectStore {
         return ph;
       },
       onQuarantine: (e) => opts.onQuarantine?.(e),
+      journal: (device) => this.journalFor(device),
     };
+  }
+
+  /**
+   * The device's journal when it takes changes now. A device seen for the first time has its
+   * journal opened (and replayed) in the background; meanwhile its changes sync file by file.
+   */
+  private journalFor(device: string): DeviceJournal | undefined {
+    if (!this.opts.journal || !this.opts.fsync || this.closed) return undefined;
+    const slot = this.journals.get(device);
+    if (slot) return slot.ready?.accepting() ? slot.ready : undefined;
+    void this.openJournal(device);
+    return undefined;
+  }
+
+  private openJournal(device: string): Promise<DeviceJournal | undefined> {
+    const existing = this.journals.get(device);
+    if (existing) return existing.opening;
+    const settings = this.opts.journal!;
+    const deviceDir = devicePath(this.opts.devicesRoot, device);
+    const slot: JournalSlot = { opening: Promise.resolve(undefined) };
+    slot.opening = (async (): Promise<DeviceJournal | undefined> => {
+      try {
+        const report = await replayJournal(deviceDir, {
+          invalidate: (partition, suffix) => this.ctx.partitionHashes(device, partition).invalidate(suffix),
+          newId: this.ctx.newId,
+        });
+        if (report.segments > 0) settings.onReplay?.(device, report);
+        const journal = new DeviceJournal({
+          deviceDir,
+          checkpointBytes: settings.checkpointBytes,
+          checkpointMs: settings.checkpointMs,
+          maxSealedBytes: settings.maxSealedBytes,
+          io: settings.io ?? nodeJournalIo(syncFilesystem),
+          onDurable: (dirs) => markSynced(dirs),
+          onError: (err) => settings.onError?.(device, err),
+        });
+        await journal.start(report.lastSeq);
+        if (this.closed) {
+          await journal.close();
+          return undefined;
+        }
+        slot.ready = journal;
+        return journal;
+      } catch (err) {
+        settings.onError?.(device, err);
+        // Tried again on a later change (the device may have been missing).
+        this.journals.delete(device);
+        return undefined;
+      }
+    })();
+    this.journals.set(device, slot);
+    return slot.opening;
+  }
+
+  /**
+   * Replays and opens the journal of every device there now (the server does this before it
+   * listens, so no request sees a file a crash lost). Without journals configured: nothing.
+   */
+  async openJournals(): Promise<void> {
+    if (!this.opts.journal || !this.opts.fsync) return;
+    let devices: string[];
+    try {
+      devices = await readdir(this.opts.devicesRoot);
+    } catch {
+      return;
+    }
+    await Promise.all(devices.filter((d) => !deviceNameProblem(d)).map((d) => this.openJournal(d)));
+  }
+
+  /** What the journals did so far, summed over devices. */
+  journalCounters(): JournalCounters {
+    const sum: JournalCounters = { appends: 0, groups: 0, checkpoints: 0, filesystemSyncs: 0, failures: 0 };
+    for (const slot of this.journals.values()) {
+      const c = slot.ready?.counters;
+      if (!c) continue;
+      for (const k of Object.keys(sum) as (keyof JournalCounters)[]) sum[k] += c[k];
+    }
+    return sum;
+  }
+
+  /** Checkpoints and closes every journal (a clean stop leaves nothing to replay). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const journals = await Promise.all([...this.journals.values()].map((s) => s.opening));
+    await Promise.all(journals.map((j) => j?.close()));
   }
 
   /**

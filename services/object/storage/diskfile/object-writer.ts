@@ -4,7 +4,8 @@
  * The body goes to `tmp/<id>` while its MD5 is computed incrementally, so memory stays at one
  * write batch (`FLUSH_BYTES`) whatever the object size. commit() appends the metadata footer
  * (data-footer.ts) once the length and ETag are checked. Nothing is visible under `objects/`
- * until the file is synced; an abort (client gone, ETag mismatch, older timestamp) removes the
+ * until its content is durable: the file synced or, for a small file on a device with an intent
+ * journal, its content appended to the journal and synced there (intent-journal.ts); an abort (client gone, ETag mismatch, older timestamp) removes the
  * temp file, so a failed upload leaves no trace.
  */
 import { createHash } from 'node:crypto';
@@ -17,6 +18,7 @@ import type { DataMetadataFile } from './object-metadata';
 import { asStorageError, StorageError } from './storage-error';
 import { encodeFooter } from './data-footer';
 import { fsyncFd } from './durable-fs';
+import { JOURNAL_MAX_FILE_BYTES } from './intent-journal';
 
 const writevAsync = promisify(writevCb);
 
@@ -40,8 +42,12 @@ export interface CommitRequest {
   senderDigest?: SenderDigest;
 }
 
-/** Moves the committed temp file into the hash directory (DiskFile does it under its lock). */
-export type Installer = (tmpData: string) => Promise<void>;
+/**
+ * Moves the committed temp file into the hash directory (DiskFile does it under its lock).
+ * `journaled`: the file's complete content, when the writer left it unsynced for the device's
+ * intent journal (intent-journal.ts) to make durable.
+ */
+export type Installer = (tmpData: string, journaled?: readonly Buffer[]) => Promise<void>;
 
 /** The body's digest as its sender computed it (see ObjectWriter.trustSenderDigest). */
 export interface SenderDigest {
@@ -57,6 +63,8 @@ export class ObjectWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private size = 0;
+  /** Bytes written to the temp file before commit (a small body has none). */
+  private flushed = 0;
   private closed = false;
   private fhOpen = true;
 
@@ -68,6 +76,8 @@ export class ObjectWriter {
     readonly timestamp: Timestamp,
     private readonly fsync: boolean,
     private readonly install: Installer,
+    /** The device's intent journal takes small files: such a file is not synced here. */
+    private readonly journal = false,
   ) {}
 
   /**
@@ -103,6 +113,7 @@ export class ObjectWriter {
     const total = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
+    this.flushed += total;
     try {
       let bytesWritten = total <= SYNC_WRITE_BYTES ? writevSync(this.fd, bufs) : (await writevAsync(this.fd, bufs)).bytesWritten;
       // A short write is legal; finish the rest from where it stopped.
@@ -153,14 +164,16 @@ export class ObjectWriter {
       const footer = encodeFooter(meta);
       this.pending.push(footer);
       this.pendingBytes += footer.length;
+      // The whole file is still in memory: the journal's record carries it (no copy is made).
+      const journaled = this.journal && this.flushed === 0 && this.pendingBytes <= JOURNAL_MAX_FILE_BYTES ? [...this.pending] : undefined;
       await this.flush();
       try {
-        if (this.fsync) await fsyncFd(this.fd);
+        if (this.fsync && !journaled) await fsyncFd(this.fd);
       } finally {
         // Closed only once its fsync settled: the descriptor number must not be reused meanwhile.
         this.closeFile();
       }
-      await this.install(this.tmpData);
+      await this.install(this.tmpData, journaled);
       return meta;
     } catch (err) {
       await this.removeTemp();

@@ -1,4 +1,5 @@
 /** What every DiskFile of one store shares (kept apart from ObjectStore to avoid an import cycle). */
+import type { DeviceJournal } from './intent-journal';
 import type { KeyedMutex } from './keyed-mutex';
 import type { PartitionHashes } from './partition-hashes';
 
@@ -19,5 +20,7 @@ export interface StoreContext {
   readonly locks: KeyedMutex;
   newId(): string;
   partitionHashes(device: string, partition: string): PartitionHashes;
+  /** The device's intent journal when small changes should go through it now (fsync on only). */
+  journal(device: string): DeviceJournal | undefined;
   onQuarantine(event: QuarantineEvent): void;
 }

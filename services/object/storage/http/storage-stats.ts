@@ -10,6 +10,10 @@ export class StorageStats {
   /** Uploads dropped because the client went away or sent a bad body (nothing stored). */
   uploadsAborted = 0;
   quarantined = 0;
+  /** Journal replays since start (see diskfile/journal-replay.ts). */
+  readonly journalReplays: Record<string, unknown>[] = [];
+  /** The object journals' counters (set by the server once its store is open). */
+  journal: () => Record<string, number> = () => ({});
 
   countRequest(method: string, status: number): void {
     const key = `${method} ${status}`;
@@ -23,6 +27,7 @@ export class StorageStats {
       bytesSent: this.bytesSent,
       uploadsAborted: this.uploadsAborted,
       quarantined: this.quarantined,
+      journal: { ...this.journal(), replays: this.journalReplays },
       // Bytes; `arrayBuffers` is where request and file buffers live, so streaming shows there.
       memory: process.memoryUsage(),
     };
