@@ -19,8 +19,8 @@
  * differs, unless its directory holds something newer. A replay is idempotent, so a segment whose
  * deletion was lost is harmless.
  *
- * Sealed segments waiting for their checkpoint are bounded (`maxSealedBytes`): past that,
- * accepting() is false and changes take the per-file fsync path until checkpoints catch up.
+ * Sealed segments waiting for their checkpoint are bounded (`maxSealedBytes`): once they reach
+ * it, accepting() is false and changes take the per-file fsync path until checkpoints catch up.
  */
 import { closeSync, fdatasync as fdatasyncCb, mkdirSync, open as openCb, readdirSync, unlinkSync, writev as writevCb } from 'node:fs';
 import * as path from 'node:path';
@@ -99,7 +99,7 @@ export interface JournalOptions {
   checkpointBytes: number;
   /** A segment with records is sealed at least this often. */
   checkpointMs: number;
-  /** Sealed bytes waiting for a checkpoint beyond which changes are not journaled. */
+  /** Sealed bytes waiting for a checkpoint from which on changes are not journaled. */
   maxSealedBytes: number;
   io: JournalIo;
   /** Directories created by the changes of a checkpointed segment: their entries are durable now. */
@@ -203,13 +203,17 @@ export class DeviceJournal {
    */
   async record(record: JournalRecord, install: () => void | Promise<void>, created: readonly string[] = []): Promise<void> {
     if (this.closed || !this.current) throw new Error('the journal is closed');
+    // Encoded first: a record that cannot be journaled fails its caller alone, before it is queued.
+    const pieces = encodeRecord(record);
     let entry!: Entry;
     const durable = new Promise<void>((resolve, reject) => {
-      entry = { pieces: encodeRecord(record), installed: false, created, resolve, reject };
+      entry = { pieces, installed: false, created, resolve, reject };
     });
     this.queue.push(entry);
     void this.pump();
     try {
+      // A record whose sync failed may still be in its segment, and a crash before the checkpoint
+      // would replay it: as in Swift, a change answered with a 5xx may still have happened.
       await durable;
       await install();
     } finally {
@@ -240,6 +244,8 @@ export class DeviceJournal {
           try {
             await this.seal();
           } catch (err) {
+            // Retried by the next record or tick, not at once: a failing create must not spin.
+            this.wantSeal = false;
             this.failGroup(this.queue.splice(0), err);
             this.opts.onError?.(err);
             continue;
@@ -308,6 +314,9 @@ export class DeviceJournal {
   private tick(): void {
     const seg = this.current;
     if (!seg || this.closed) return;
+    // A checkpoint that failed is retried here too: while sealed segments wait, accepting() may
+    // be false, and then no new segment gets sealed to retry it.
+    if (this.sealed.length > 0 && !this.checkpointing) this.scheduleCheckpoint();
     if (seg.records > 0 && Date.now() - seg.openedAt >= this.opts.checkpointMs) {
       this.wantSeal = true;
       void this.pump();
