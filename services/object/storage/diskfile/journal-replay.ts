@@ -26,6 +26,11 @@ export interface ReplayHooks {
   invalidate(partition: string, suffix: string): Promise<void>;
   /** Temp file names. */
   newId(): string;
+  /**
+   * Runs fn under the hash directory's writer lock (a device that appears while the server runs
+   * is replayed while it may already take changes). Default: no lock (nothing else runs yet).
+   */
+  lock?<T>(dir: string, fn: () => Promise<T>): Promise<T>;
 }
 
 export interface ReplayReport {
@@ -64,8 +69,12 @@ function sameContent(file: string, body: Buffer): boolean {
 
 type Outcome = 'restored' | 'unchanged' | 'superseded';
 
-async function applyRecord(deviceDir: string, rec: DecodedRecord, hooks: ReplayHooks): Promise<Outcome> {
+function applyRecord(deviceDir: string, rec: DecodedRecord, hooks: ReplayHooks): Promise<Outcome> {
   const dir = path.join(deviceDir, rec.dir);
+  return hooks.lock ? hooks.lock(dir, () => applyLocked(deviceDir, dir, rec, hooks)) : applyLocked(deviceDir, dir, rec, hooks);
+}
+
+async function applyLocked(deviceDir: string, dir: string, rec: DecodedRecord, hooks: ReplayHooks): Promise<Outcome> {
   const names = listOrMissing(dir);
   if (names?.includes(rec.name)) {
     if (sameContent(path.join(dir, rec.name), rec.body)) return 'unchanged';

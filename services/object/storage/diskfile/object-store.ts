@@ -113,6 +113,7 @@ export class ObjectStore {
         const report = await replayJournal(deviceDir, {
           invalidate: (partition, suffix) => this.ctx.partitionHashes(device, partition).invalidate(suffix),
           newId: this.ctx.newId,
+          lock: (dir, fn) => this.lockHashDir(dir, fn),
         });
         if (report.segments > 0) settings.onReplay?.(device, report);
         const journal = new DeviceJournal({
