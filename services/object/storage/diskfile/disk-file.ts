@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { hashPath, hashSuffix } from '../../common/hash-path';
 import type { HeaderBag } from '../../common/object-headers';
 import { newest, type Timestamp } from '../../common/timestamp';
-import { fsyncDirs, fsyncFd, makeDirs, markSynced, mkdirDurable, openFd, parentsOf, unsyncedAncestors, writeNewFile } from './durable-fs';
+import { fsyncDirs, makeDirs, markSynced, mkdirDurable, openFd, parentsOf, syncPath, unsyncedAncestors, writeNewFile } from './durable-fs';
 import type { DeviceJournal } from './intent-journal';
 import { recordTargetProblem } from './journal-record';
 import { fileName } from './file-names';
@@ -66,16 +66,6 @@ interface JournaledChange {
   journal: DeviceJournal;
   /** The file's complete content. */
   body: readonly Buffer[];
-}
-
-/** fsync(2) of a closed file by name (a file the writer left for a journal that did not take it). */
-async function syncFile(file: string): Promise<void> {
-  const fd = openSync(file, 'r');
-  try {
-    await fsyncFd(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Listing and opening race with writers that remove files; this many tries is plenty. */
@@ -250,7 +240,8 @@ export class DiskFile {
       this.refuseUnlessNewer(timestamp, classifyFiles(names).winner?.timestamp);
       const dataName = fileName('data', timestamp);
       const journal = journaled ? this.journal() : undefined;
-      if (journaled && !journal) await syncFile(tmpData);
+      // The writer left it unsynced for a journal that does not take it after all.
+      if (journaled && !journal) await syncPath(tmpData);
       // A `.meta.json` of this very version (left by a crash of the two-file form) would make
       // readers take the new `.data` for a bare body: it goes first.
       const staleMeta = fileName('dataMeta', timestamp);

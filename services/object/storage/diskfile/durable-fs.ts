@@ -34,8 +34,9 @@ export const fsyncFd: (fd: number) => Promise<void> = promisify(fsyncCb);
 /** open(2) off the event loop, returning the descriptor (lighter than a FileHandle). */
 export const openFd: (file: string, flags: string) => Promise<number> = promisify(openCb);
 
-async function syncDirOnce(dir: string): Promise<void> {
-  const fd = openSync(dir, 'r');
+/** fsync(2) of a file or directory by path (opened read-only, closed once the sync settled). */
+export async function syncPath(file: string): Promise<void> {
+  const fd = openSync(file, 'r');
   try {
     await fsyncFd(fd);
   } finally {
@@ -44,7 +45,7 @@ async function syncDirOnce(dir: string): Promise<void> {
 }
 
 /** Every directory sync of this process (one per directory at a time, shared by its waiters). */
-export const dirSyncer = new DirSyncer(syncDirOnce);
+export const dirSyncer = new DirSyncer(syncPath);
 
 /** Makes the entries added to `dir` before this call durable (shares a sync with concurrent callers). */
 export function fsyncDir(dir: string): Promise<void> {
