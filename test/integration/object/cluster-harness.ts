@@ -155,8 +155,10 @@ async function startStorageNode(dir: string, index: number, devicesPerServer: nu
   for (const d of devices) mkdirSync(path.join(devicesRoot, d), { recursive: true });
   const configPath = path.join(sdir, 'storage.json');
   const logs: string[] = [];
+  // fsync on, as deployed: small writes go through each device's intent journal, so every
+  // scenario here (servers killed and restarted mid-stream among them) runs over it.
   const writeConfig = (port: number): void =>
-    writeFileSync(configPath, JSON.stringify({ listen: `127.0.0.1:${port}`, devicesRoot, hashPathPrefix: HASH_PREFIX, hashPathSuffix: HASH_SUFFIX, fsync: false, log: { level: 'warn' }, ...extra }));
+    writeFileSync(configPath, JSON.stringify({ listen: `127.0.0.1:${port}`, devicesRoot, hashPathPrefix: HASH_PREFIX, hashPathSuffix: HASH_SUFFIX, fsync: true, log: { level: 'warn' }, ...extra }));
   writeConfig(0);
   const first = await spawnReady(STORAGE_MAIN, configPath, logs, /\{"ready":true,"port":(\d+)\}/);
   const port = Number(first.match[1]);

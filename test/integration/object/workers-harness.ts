@@ -54,7 +54,8 @@ export async function startStorageProcess(opts: { dir: string; name: string; dev
   const devicesRoot = path.join(opts.dir, opts.name, 'devices');
   for (const d of opts.devices) mkdirSync(path.join(devicesRoot, d), { recursive: true });
   const configPath = path.join(opts.dir, opts.name, 'storage.json');
-  writeFileSync(configPath, JSON.stringify({ listen: `127.0.0.1:${opts.port ?? 0}`, devicesRoot, ...SECRET, fsync: false, log: { level: 'warn' }, ...opts.config }));
+  // fsync on, as deployed (small writes through the intent journal).
+  writeFileSync(configPath, JSON.stringify({ listen: `127.0.0.1:${opts.port ?? 0}`, devicesRoot, ...SECRET, fsync: true, log: { level: 'warn' }, ...opts.config }));
   const proc = spawn(process.execPath, [STORAGE_MAIN, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   proc.stderr!.on('data', (d: Buffer) => logs.push(...d.toString().split('\n').filter((l) => l)));
