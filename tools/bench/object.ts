@@ -47,10 +47,18 @@ interface Options {
   warmup: number;
   /** 1 (default): at the end, measure what the disk itself does with fsync (disk-probe.ts). */
   diskProbe: number;
+  /**
+   * Seconds to wait after syncing the disk, before the cluster starts. ext4 without a journal
+   * (this machine's) skips inodes freed in the last 60 s (the inode table synced; 360 s if not)
+   * when it allocates new ones, scanning past them: right after an earlier run's cleanup, or a
+   * test run, file creations cost several times their steady cost (measured: back-to-back
+   * 4 KiB PUT runs fell from ~400/s to ~190-280/s). 65 by default, past that window.
+   */
+  settle: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { seconds: 10, smallConcurrency: 32, largeConcurrency: 4, largeObjects: 8, listingObjects: 100_000, hugeMiB: 1024, servers: 3, fsync: 1, warmup: 20, diskProbe: 1 };
+  const o: Options = { seconds: 10, smallConcurrency: 32, largeConcurrency: 4, largeObjects: 8, listingObjects: 100_000, hugeMiB: 1024, servers: 3, fsync: 1, warmup: 20, diskProbe: 1, settle: 65 };
   const keys: Record<string, keyof Options> = {
     '--seconds': 'seconds',
     '--small-concurrency': 'smallConcurrency',
@@ -62,6 +70,7 @@ function parseArgs(argv: readonly string[]): Options {
     '--fsync': 'fsync',
     '--warmup': 'warmup',
     '--disk-probe': 'diskProbe',
+    '--settle': 'settle',
   };
   for (let i = 0; i < argv.length; i++) {
     const key = keys[argv[i]];
@@ -185,11 +194,11 @@ function rate(n: number, ms: number): string {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  // Deleting many files (an earlier run's cluster, a helper's scratch data) leaves ext4 work
-  // behind that slows the next file creations for seconds (measured: inode allocation scanning
-  // past recently freed inodes, ~15% of a storage server's CPU right after a cleanup). Settle
-  // it first, so the PUT phase measures the object store and not the previous run's cleanup.
-  await settleDisk();
+  // Deleting many files (an earlier run's cluster, a test run) leaves ext4 work behind that
+  // slows the next file creations for a minute (inode allocation scanning past recently freed
+  // inodes; see Options.settle). Settle it first, so the PUT phase measures the object store
+  // and not the previous run's cleanup.
+  await settleDisk(o.settle * 1000);
   const cluster = await startObjectBenchCluster({ servers: o.servers, replicas: 3, partPower: 10, fsync: o.fsync !== 0 });
   const out = (s: string): void => void process.stdout.write(s + '\n');
   try {
@@ -329,12 +338,10 @@ async function main(): Promise<void> {
   if (o.diskProbe && o.fsync) diskCeilingText(await probeDisk(tmpdir()), 3).forEach(out);
 }
 
-async function settleDisk(): Promise<void> {
+async function settleDisk(ms: number): Promise<void> {
   await new Promise<void>((resolve) => execFile('sync', () => resolve()));
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  await new Promise((r) => setTimeout(r, ms));
 }
-
-const SETTLE_MS = 5000;
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench:object failed: ${(err as Error)?.stack ?? String(err)}\n`);
