@@ -5,8 +5,9 @@
  * write batch (`FLUSH_BYTES`) whatever the object size. commit() appends the metadata footer
  * (data-footer.ts) once the length and ETag are checked. Nothing is visible under `objects/`
  * until its content is durable: the file synced or, for a small file on a device with an intent
- * journal, its content appended to the journal and synced there (intent-journal.ts); an abort (client gone, ETag mismatch, older timestamp) removes the
- * temp file, so a failed upload leaves no trace.
+ * journal, its content appended to the journal and synced there (intent-journal.ts). An abort
+ * (client gone, ETag mismatch, older timestamp) removes the temp file, so a failed upload leaves
+ * no trace.
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
