@@ -65,6 +65,8 @@ export class ObjectStore {
   /** Devices seen available, with when (ms): a stat per request is measurable CPU at high rates. */
   private readonly availableAt = new Map<string, number>();
   private readonly journals = new Map<string, JournalSlot>();
+  /** The inode of each device directory when last seen available. */
+  private readonly deviceIno = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly opts: ObjectStoreOptions) {
@@ -186,15 +188,32 @@ export class ObjectStore {
     const now = Date.now();
     const seen = this.availableAt.get(device);
     if (seen !== undefined && now - seen < DEVICE_CHECK_TTL_MS) return true;
-    let ok: boolean;
+    let ino: number | undefined;
     try {
-      ok = (await stat(devicePath(this.opts.devicesRoot, device))).isDirectory();
+      const st = await stat(devicePath(this.opts.devicesRoot, device));
+      if (st.isDirectory()) ino = st.ino;
     } catch {
-      ok = false;
+      // missing or unreadable: not available
     }
-    if (ok) this.availableAt.set(device, now);
-    else this.availableAt.delete(device);
-    return ok;
+    // A device that went away, or came back as another directory (a new disk), must not keep
+    // its journal: that journal's segment may live on the old disk, out of the replay's reach.
+    if (ino === undefined || (this.deviceIno.has(device) && this.deviceIno.get(device) !== ino)) this.dropJournal(device);
+    if (ino === undefined) {
+      this.availableAt.delete(device);
+      this.deviceIno.delete(device);
+      return false;
+    }
+    this.availableAt.set(device, now);
+    this.deviceIno.set(device, ino);
+    return true;
+  }
+
+  /** Forgets a device's journal (closing it); the next change opens a new one (replay first). */
+  private dropJournal(device: string): void {
+    const slot = this.journals.get(device);
+    if (!slot) return;
+    this.journals.delete(device);
+    void slot.opening.then((j) => j?.close()).catch((err: unknown) => this.opts.journal?.onError?.(device, err));
   }
 
   object(ref: ObjectRef): DiskFile {

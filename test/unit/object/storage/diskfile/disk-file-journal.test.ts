@@ -4,7 +4,7 @@
  * does not take, syncs as before. The journal's syncfs is counted, not run.
  */
 import * as durableFs from '../../../../../services/object/storage/diskfile/durable-fs';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { dirSyncer } from '../../../../../services/object/storage/diskfile/durable-fs';
@@ -155,4 +155,26 @@ test('close() checkpoints: one syncfs, no segment left', async () => {
   expect(syncfsCalls).toBe(1);
   expect(readdirSync(path.join(root, 'sda', 'journal')).filter((n) => n.endsWith('.jnl'))).toEqual([]);
   expect(errors).toEqual([]);
+});
+
+test('a device that comes back as another directory (a new disk) gets a new journal there: the old one takes nothing more', async () => {
+  await put(store.object(ref('before')), '1700000001.00000', 'before');
+  expect(await store.deviceAvailable('sda')).toBe(true);
+  const oldDevice = path.join(root, 'sda-old');
+  renameSync(path.join(root, 'sda'), oldDevice);
+  mkdirSync(path.join(root, 'sda'));
+  const oldRecords = (): number =>
+    readdirSync(path.join(oldDevice, 'journal'))
+      .filter((n) => n.endsWith('.jnl'))
+      .reduce((sum, n) => sum + decodeRecords(readFileSync(path.join(oldDevice, 'journal', n))).records.length, 0);
+  expect(oldRecords()).toBe(1);
+  // The availability check (cached for a second) sees another directory.
+  await new Promise((r) => setTimeout(r, 1100));
+  expect(await store.deviceAvailable('sda')).toBe(true);
+  for (let i = 0; i < 50 && !readdirSync(path.join(root, 'sda')).includes('journal'); i++) {
+    await put(store.object(ref(`after${i}`)), '1700000002.00000', 'after');
+  }
+  await put(store.object(ref('last')), '1700000002.00000', 'last');
+  expect(oldRecords()).toBe(1);
+  expect(journalRecords().map((r) => r.name)).toContain('1700000002.00000.data');
 });
