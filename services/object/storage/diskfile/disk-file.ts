@@ -19,7 +19,7 @@ import type { HeaderBag } from '../../common/object-headers';
 import { newest, type Timestamp } from '../../common/timestamp';
 import { fsyncDirs, makeDirs, markSynced, mkdirDurable, openFd, parentsOf, syncPath, unsyncedAncestors, writeNewFile } from './durable-fs';
 import type { DeviceJournal } from './intent-journal';
-import { recordTargetProblem } from './journal-record';
+import { recordDirProblem } from './journal-record';
 import { fileName } from './file-names';
 import { devicePath, hashDirPath, partitionPath, quarantinePath, tmpPath } from './layout';
 import { mergeMetadata, parseDataMetadata, parsePostMetadata, type DataMetadataFile, type PostMetadataFile } from './object-metadata';
@@ -58,12 +58,15 @@ export interface MetadataUpdate {
   headers: HeaderBag;
 }
 
-/** Any journaled file name: only the directory part of a record is in question (see journal()). */
-const JOURNAL_PROBE_NAME = '0000000000.00000.ts';
+/** Where a small change can go: the device's intent journal, and the directory as its records name it. */
+interface JournalTarget {
+  journal: DeviceJournal;
+  /** The hash directory relative to its device (`objects/<partition>/<suffix>/<hash>`). */
+  dir: string;
+}
 
 /** A change whose one small file goes through the device's intent journal. */
-interface JournaledChange {
-  journal: DeviceJournal;
+interface JournaledChange extends JournalTarget {
   /** The file's complete content. */
   body: readonly Buffer[];
 }
@@ -119,16 +122,22 @@ export class DiskFile {
     this.name = `/${ref.account}/${ref.container}/${ref.object}`;
   }
 
-  /** The hash directory relative to its device, as journal records name it. */
-  private get deviceRelativeDir(): string {
-    return path.relative(devicePath(this.ctx.devicesRoot, this.ref.device), this.dir);
-  }
+  /**
+   * The hash directory as journal records name it; null when it cannot be one (a directory found
+   * on disk outside the layout). Worked out once per instance: a PUT asks three times.
+   */
+  private recordDir: string | null | undefined;
 
   /** The device's intent journal, when this directory's small changes go through it now. */
-  private journal(): DeviceJournal | undefined {
+  private journal(): JournalTarget | undefined {
     if (!this.ctx.fsync) return undefined;
+    if (this.recordDir === undefined) {
+      const rel = path.relative(devicePath(this.ctx.devicesRoot, this.ref.device), this.dir);
+      this.recordDir = recordDirProblem(rel) === undefined ? rel : null;
+    }
+    if (this.recordDir === null) return undefined;
     const journal = this.ctx.journal(this.ref.device);
-    return journal && recordTargetProblem(this.deviceRelativeDir, JOURNAL_PROBE_NAME) === undefined ? journal : undefined;
+    return journal ? { journal, dir: this.recordDir } : undefined;
   }
 
   private get lockKey(): string {
@@ -249,7 +258,7 @@ export class DiskFile {
         if (names.includes(staleMeta)) unlinkSync(path.join(this.dir, staleMeta));
         renameSync(tmpData, path.join(this.dir, dataName));
       };
-      await this.changeDir(listing, [dataName], async () => rename(), journal && journaled ? { journal, body: journaled } : undefined);
+      await this.changeDir(listing, [dataName], async () => rename(), journal && journaled ? { ...journal, body: journaled } : undefined);
     });
   }
 
@@ -277,7 +286,7 @@ export class DiskFile {
     if (journaled) {
       // No sync at all: the record is the durable copy until the journal's checkpoint, which also
       // makes the created directories durable (until then they count as unsynced).
-      await journaled.journal.record({ dir: this.deviceRelativeDir, name: added[0], body: journaled.body }, add, created);
+      await journaled.journal.record({ dir: journaled.dir, name: added[0], body: journaled.body }, add, created);
     } else if (this.ctx.fsync) {
       await add();
       // Directories above this one that a concurrent change created and has not synced yet
@@ -304,7 +313,7 @@ export class DiskFile {
         const tombstone = fileName('tombstone', timestamp);
         const journal = this.journal();
         const write = (): Promise<void> => writeNewFile(path.join(this.dir, tombstone), '', this.ctx.fsync && !journal);
-        await this.changeDir(listing, [tombstone], write, journal ? { journal, body: [] } : undefined);
+        await this.changeDir(listing, [tombstone], write, journal ? { ...journal, body: [] } : undefined);
         return winner ? { previous: winner.kind === 'data' ? 'data' : 'tombstone', previousTimestamp: winner.timestamp } : { previous: 'missing' };
       });
     } catch (err) {
@@ -333,7 +342,7 @@ export class DiskFile {
         const journal = this.journal();
         await writeNewFile(tmp, content, this.ctx.fsync && !journal);
         const metaName = fileName('meta', timestamp);
-        const journaled = journal ? { journal, body: [content] } : undefined;
+        const journaled = journal ? { ...journal, body: [content] } : undefined;
         await this.changeDir(listing, [metaName], async () => {
           try {
             renameSync(tmp, path.join(this.dir, metaName));

@@ -53,11 +53,18 @@ export interface DecodeResult {
 const HASH_DIR = /^objects\/(\d{1,10})\/([0-9a-f]{3})\/([0-9a-f]{32})$/;
 const JOURNALED_KINDS = new Set(['data', 'tombstone', 'meta']);
 
-/** Why a record's directory and name cannot be journaled (or replayed), if they cannot. */
-export function recordTargetProblem(dir: string, name: string): string | undefined {
+/** Why a directory (relative to its device) cannot be named in a record, if it cannot. */
+export function recordDirProblem(dir: string): string | undefined {
   const m = HASH_DIR.exec(dir);
   if (!m) return `not a hash directory: ${JSON.stringify(dir)}`;
   if (!m[3].endsWith(m[2])) return `suffix ${m[2]} does not end hash ${m[3]}`;
+  return undefined;
+}
+
+/** Why a record's directory and name cannot be journaled (or replayed), if they cannot. */
+export function recordTargetProblem(dir: string, name: string): string | undefined {
+  const dirProblem = recordDirProblem(dir);
+  if (dirProblem) return dirProblem;
   const f = parseFileName(name);
   if (!f || !JOURNALED_KINDS.has(f.kind)) return `not a journaled file name: ${JSON.stringify(name)}`;
   return undefined;
