@@ -5,13 +5,17 @@
  * without a sync).
  *
  * For each record, in journal order:
- * - its file is there with the same bytes: nothing to do;
+ * - its file is there with the same bytes: left in place (but see below);
  * - its file is there with other bytes (a torn unsynced write): rewritten;
  * - its file is missing and its directory holds nothing newer that supersedes it: written;
  * - its file is missing and something newer supersedes it (a later PUT or DELETE, by the same
  *   last-writer-wins rule as classifyFiles): skipped, as the change that removed it would have.
  * Every write is durable (file, rename, directories) and marks the suffix changed, so the
- * replicator compares it again. Then the segments are deleted. Replaying twice is harmless.
+ * replicator compares it again. A file found intact marks its suffix too: the mark appended
+ * before its rename was not synced and may be what the crash lost. And an intact file may be
+ * intact only in the page cache (the process crashed, not the machine): so the whole device's
+ * file system is synced (syncfs, as a checkpoint does) before the segments are deleted.
+ * Replaying twice is harmless.
  */
 import { readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
@@ -20,6 +24,7 @@ import { decodeRecords, recordPartition, type DecodedRecord } from './journal-re
 import { JOURNAL_DIR, listSegments } from './intent-journal';
 import { classifyFiles } from './ondisk-files';
 import { TMP_DIR } from './layout';
+import { syncFilesystem, type SyncFilesystem } from './syncfs';
 
 export interface ReplayHooks {
   /** Marks a suffix of a partition changed (PartitionHashes.invalidate). */
@@ -31,6 +36,8 @@ export interface ReplayHooks {
    * is replayed while it may already take changes). Default: no lock (nothing else runs yet).
    */
   lock?<T>(dir: string, fn: () => Promise<T>): Promise<T>;
+  /** syncfs(2) of the device's file system (default: syncfs.ts). */
+  syncFilesystem?: SyncFilesystem;
 }
 
 export interface ReplayReport {
@@ -77,7 +84,11 @@ function applyRecord(deviceDir: string, rec: DecodedRecord, hooks: ReplayHooks):
 async function applyLocked(deviceDir: string, dir: string, rec: DecodedRecord, hooks: ReplayHooks): Promise<Outcome> {
   const names = listOrMissing(dir);
   if (names?.includes(rec.name)) {
-    if (sameContent(path.join(dir, rec.name), rec.body)) return 'unchanged';
+    if (sameContent(path.join(dir, rec.name), rec.body)) {
+      const { partition, suffix } = recordPartition(rec.dir);
+      await hooks.invalidate(partition, suffix);
+      return 'unchanged';
+    }
   } else if (classifyFiles([...(names ?? []), rec.name]).obsolete.includes(rec.name)) {
     return 'superseded';
   }
@@ -110,7 +121,8 @@ export async function replayJournal(deviceDir: string, hooks: ReplayHooks): Prom
     }
   }
   if (segments.length === 0) return report;
-  // Only once every record is durable in its place.
+  // Only once every record is durable in its place: the intact ones and the marks included.
+  if (report.records > 0) await (hooks.syncFilesystem ?? syncFilesystem)(deviceDir);
   for (const seg of segments) {
     try {
       unlinkSync(seg.file);
