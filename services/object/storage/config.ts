@@ -8,6 +8,7 @@
  */
 import { applyEnv, ConfigReader, readConfigFile } from '../../runtime/config';
 import type { LogLevel } from '../../runtime/log';
+import { CREATION_MODES, type CreationMode } from './diskfile/creation-gate';
 
 export interface StorageConfig {
   /** host:port; port 0 picks a free port (printed in the ready line). */
@@ -28,6 +29,12 @@ export interface StorageConfig {
    * `checkpointBytes` or is `checkpointMs` old.
    */
   journal: { enabled: boolean; checkpointMs: number; checkpointBytes: number };
+  /**
+   * Where calls that create inodes (mkdir, new files) run (diskfile/creation-gate.ts): `auto`
+   * (default) on the event loop while they are fast and in the thread pool while the file
+   * system is slow at them; `inline` and `pool` pin one place.
+   */
+  creations: CreationMode;
   /** A request whose client sends nothing for this long is dropped (Swift's client_timeout). */
   clientTimeoutMs: number;
   /** How long an idle keep-alive connection is kept open for the proxy's next request. */
@@ -45,6 +52,7 @@ export const ENV: Record<string, string> = {
   WEFT_OBJECT_MAX_OBJECT_SIZE: 'maxObjectSize',
   WEFT_OBJECT_FSYNC: 'fsync',
   WEFT_OBJECT_JOURNAL: 'journal.enabled',
+  WEFT_OBJECT_CREATIONS: 'creations',
   WEFT_LOG_LEVEL: 'log.level',
 };
 
@@ -70,6 +78,7 @@ export function loadStorageConfig(file: string | undefined, env: NodeJS.ProcessE
       checkpointMs: r.number('journal.checkpointMs', 1_000, 10, 3_600_000),
       checkpointBytes: r.number('journal.checkpointBytes', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     },
+    creations: r.oneOf('creations', 'auto', CREATION_MODES),
     clientTimeoutMs: r.number('clientTimeoutMs', 60_000, 100, 3_600_000),
     keepAliveTimeoutMs: r.number('keepAliveTimeoutMs', 30_000, 100, 3_600_000),
     containerUpdateTimeoutMs: r.number('containerUpdateTimeoutMs', 3_000, 10, 60_000),

@@ -14,6 +14,7 @@ import type { StorageConfig } from './config';
 import { AccountStore } from './account/account-store';
 import { AccountReporter } from './container/account-reporter';
 import { ContainerStore } from './container/container-store';
+import { creationGate } from './diskfile/durable-fs';
 import { ExpiryIndex } from './diskfile/expirer-index';
 import { ObjectStore } from './diskfile/object-store';
 import { ContainerUpdater } from './http/container-update';
@@ -36,6 +37,7 @@ export interface RunningStorageServer {
 
 export async function startStorageServer(config: StorageConfig, logger: Logger): Promise<RunningStorageServer> {
   const stats = new StorageStats();
+  creationGate.setMode(config.creations);
   const store = new ObjectStore({
     devicesRoot: config.devicesRoot,
     secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix },
@@ -63,6 +65,7 @@ export async function startStorageServer(config: StorageConfig, logger: Logger):
   // Before listening: a change acknowledged before a crash is back in place before anyone reads.
   await store.openJournals();
   stats.journal = () => ({ ...store.journalCounters() });
+  stats.creations = () => ({ ...creationGate.counters() });
 
   const containers = new ContainerStore({ devicesRoot: config.devicesRoot, secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix }, fsync: config.fsync });
   const accounts = new AccountStore({ secret: { prefix: config.hashPathPrefix, suffix: config.hashPathSuffix }, fsync: config.fsync, db: (device) => containers.database(device) });

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { hashPath, hashSuffix } from '../../common/hash-path';
 import type { HeaderBag } from '../../common/object-headers';
 import { newest, type Timestamp } from '../../common/timestamp';
-import { fsyncDirs, makeDirs, markSynced, mkdirDurable, openFd, parentsOf, syncPath, unsyncedAncestors, writeNewFile } from './durable-fs';
+import { createFd, fsyncDirs, makeDirs, markSynced, mkdirDurable, parentsOf, syncPath, unsyncedAncestors, writeNewFile } from './durable-fs';
 import type { DeviceJournal } from './intent-journal';
 import { recordDirProblem } from './journal-record';
 import { fileName } from './file-names';
@@ -224,12 +224,12 @@ export class DiskFile {
     try {
       let fd;
       try {
-        fd = await openFd(tmpData, 'wx');
+        fd = await createFd(tmpData, 'wx');
       } catch (err) {
         // tmp/ exists after the first upload; creating it only when missing saves a call per PUT.
         if (!isMissing(err)) throw err;
         await mkdirDurable(tmpDir, false, devicePath(this.ctx.devicesRoot, this.ref.device));
-        fd = await openFd(tmpData, 'wx');
+        fd = await createFd(tmpData, 'wx');
       }
       return new ObjectWriter(fd, tmpData, this.name, timestamp, this.ctx.fsync, (d, j) => this.install(timestamp, d, j), this.journal() !== undefined);
     } catch (err) {

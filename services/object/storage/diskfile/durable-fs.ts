@@ -10,21 +10,21 @@
  * synced concurrently, not one after the other: a crash before all of them completed leaves at
  * worst an unlinked or empty directory, and nobody was told the write succeeded.
  *
- * Calls that create inodes (open with O_CREAT, mkdir) go to libuv's thread pool, like fsync:
- * ext4 without a journal does not reuse an inode freed in the last seconds to minutes, and
- * scans past every such inode on each creation (kernel `find_inode_bit`/`recently_deleted`; in
- * the object benchmark, which runs right after deletes, ~15% of a storage server's CPU). On the
- * event loop that scan stalls every request (measured: event-loop CPU per PUT doubled and
- * throughput fell); in the pool it runs beside it. Opening an existing file or directory, small
- * writes into a fresh file, renames, stats and closes are synchronous: microseconds, less than a
- * pool round trip (a futex wake-up and context switches on both sides, tens of microseconds of
- * CPU on this VM). So a creation is planned with synchronous stats (which level is the first
- * missing one) and costs exactly one pool round trip per missing level.
+ * Calls that create inodes (open with O_CREAT, mkdir) run where creation-gate.ts says: on the
+ * event loop while they are fast (a thread-pool round trip, a futex wake-up and context switches
+ * on both sides, costs tens of microseconds of CPU on this VM, more than the creation), in the
+ * pool while ext4 is slow at them (without a journal it scans past every inode freed in the last
+ * minutes on each creation, kernel `recently_deleted`; right after mass deletions that can take
+ * milliseconds, which on the event loop would stall every request). Opening an existing file or
+ * directory, small writes into a fresh file, renames, stats and closes are synchronous. So a
+ * creation is planned with synchronous stats (which level is the first missing one) and costs
+ * one mkdir(2) per missing level.
  */
-import { closeSync, fsync as fsyncCb, mkdir as mkdirCb, open as openCb, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsync as fsyncCb, mkdir as mkdirCb, mkdirSync, open as openCb, openSync, statSync, writeSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { CreationGate, gatedCreate } from './creation-gate';
 import { DirSyncer } from './dir-syncer';
 import { StorageError } from './storage-error';
 
@@ -71,8 +71,24 @@ export function makeDirsCounters(): MakeDirsCounters {
   return { ...stats };
 }
 
-/** mkdir(2) of one level, off the event loop (it creates an inode: see the header). */
-const mkdirOne: (dir: string) => Promise<void> = promisify((dir: string, cb: (err: NodeJS.ErrnoException | null) => void) => mkdirCb(dir, cb));
+/** mkdir(2) of one level in the thread pool (where the creation gate sends creations while they are slow). */
+const mkdirPool: (dir: string) => Promise<void> = promisify((dir: string, cb: (err: NodeJS.ErrnoException | null) => void) => mkdirCb(dir, cb));
+
+/**
+ * Where this process's inode creations run (creation-gate.ts): inline while they take less than
+ * 150 µs on average, else in the pool for a second before an inline probe.
+ */
+export const creationGate = new CreationGate({ slowMicros: 150, retryMs: 1000 });
+
+/** mkdir(2) of one level (it creates an inode: see the header and creation-gate.ts). */
+function mkdirOne(dir: string): Promise<void> {
+  return gatedCreate(creationGate, () => void mkdirSync(dir), () => mkdirPool(dir));
+}
+
+/** open(2) that may create the file (`wx`, `a`...), returning the descriptor; see creation-gate.ts. */
+export function createFd(file: string, flags: string): Promise<number> {
+  return gatedCreate(creationGate, () => openSync(file, flags), () => openFd(file, flags));
+}
 
 /** What a synchronous stat says about one path (no exception is built for a missing one). */
 export type DirProbe = 'dir' | 'missing' | 'other';
@@ -245,7 +261,7 @@ export async function mkdirDurable(dir: string, fsync: boolean, device?: string)
 
 /** Creates `file` (it must not exist) with `data`, synced when asked. */
 export async function writeNewFile(file: string, data: string | Buffer, fsync: boolean): Promise<void> {
-  const fd = await openFd(file, 'wx');
+  const fd = await createFd(file, 'wx');
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);

@@ -30,7 +30,7 @@ import { listDir } from '../../common/list-dir';
 import type { KeyedMutex } from './keyed-mutex';
 import { classifyFiles } from './ondisk-files';
 import { HASHES_FILE, HASHES_INVALID_FILE } from './layout';
-import { openFd } from './durable-fs';
+import { createFd } from './durable-fs';
 
 const SUFFIX = /^[0-9a-f]{3}$/;
 
@@ -89,17 +89,17 @@ export class PartitionHashes {
 
   /**
    * The file usually exists (a write since the last consolidation created it): opening it then is
-   * synchronous, cheaper than a thread-pool round trip. Creating it runs off the event loop (see
-   * durable-fs.ts). The few bytes written, the stats and the close are synchronous. Right after
-   * this instance's consolidation took the file away it is most likely missing, so the first
-   * append goes straight to the pool's open-or-create instead of building an ENOENT exception
-   * (a hint only: that open appends to a file another process created meanwhile just as well).
+   * synchronous, cheaper than a thread-pool round trip. Creating it goes where the creation gate
+   * says (durable-fs.ts createFd). The few bytes written, the stats and the close are synchronous.
+   * Right after this instance's consolidation took the file away it is most likely missing, so
+   * the first append goes straight to open-or-create instead of building an ENOENT exception (a
+   * hint only: that open appends to a file another process created meanwhile just as well).
    */
   private async appendMarks(suffixes: readonly string[]): Promise<void> {
     const file = path.join(this.dir, HASHES_INVALID_FILE);
     const text = suffixes.map((s) => `${s}\n`).join('');
     for (let attempt = 0; attempt < 5; attempt++) {
-      const fd = (this.takenAway ? undefined : openExisting(file)) ?? (await openFd(file, 'a'));
+      const fd = (this.takenAway ? undefined : openExisting(file)) ?? (await createFd(file, 'a'));
       this.takenAway = false;
       let landed: boolean;
       try {

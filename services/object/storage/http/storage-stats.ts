@@ -14,6 +14,8 @@ export class StorageStats {
   readonly journalReplays: Record<string, unknown>[] = [];
   /** The object journals' counters (set by the server once its store is open). */
   journal: () => Record<string, number> = () => ({});
+  /** Where inode creations ran (diskfile/creation-gate.ts; set by the server). */
+  creations: () => Record<string, number> = () => ({});
 
   countRequest(method: string, status: number): void {
     const key = `${method} ${status}`;
@@ -28,6 +30,7 @@ export class StorageStats {
       uploadsAborted: this.uploadsAborted,
       quarantined: this.quarantined,
       journal: { ...this.journal(), replays: this.journalReplays },
+      creations: this.creations(),
       // Bytes; `arrayBuffers` is where request and file buffers live, so streaming shows there.
       memory: process.memoryUsage(),
     };

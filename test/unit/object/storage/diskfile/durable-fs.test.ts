@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
+  createFd,
+  creationGate,
   dirSyncer,
   fsyncDirs,
   makeDirs,
@@ -192,4 +194,36 @@ describe('makeDirs on disk: planned creations and hand-overs', () => {
     const reported = results.flat().sort();
     expect(reported).toEqual([path.join(part, 'abc'), ...leaves].sort());
   });
+});
+
+describe('inode creations inline and in the pool (creation gate)', () => {
+  afterEach(() => creationGate.setMode('auto'));
+
+  for (const mode of ['inline', 'pool'] as const) {
+    test(`${mode}: makeDirs and createFd create the same things, and the gate counts them there`, async () => {
+      creationGate.setMode(mode);
+      const before = creationGate.counters();
+      const dev = path.join(root, 'sda');
+      mkdirSync(path.join(dev, 'objects'), { recursive: true });
+      const leaf = path.join(dev, 'objects', '7', 'abc', 'hash');
+      expect(await makeDirs(leaf, dev)).toEqual([path.join(dev, 'objects', '7'), path.join(dev, 'objects', '7', 'abc'), leaf]);
+      const file = path.join(leaf, 'f');
+      const fd = await createFd(file, 'wx');
+      writeSync(fd, 'x');
+      closeSync(fd);
+      expect(readFileSync(file, 'utf8')).toBe('x');
+      // `wx` refuses an existing file on both paths, with the same error.
+      await expect(createFd(file, 'wx')).rejects.toMatchObject({ code: 'EEXIST' });
+      // `a` opens an existing file for appending.
+      const fd2 = await createFd(file, 'a');
+      writeSync(fd2, 'y');
+      closeSync(fd2);
+      expect(readFileSync(file, 'utf8')).toBe('xy');
+      const after = creationGate.counters();
+      const moved = mode === 'inline' ? after.inline - before.inline : after.pooled - before.pooled;
+      const other = mode === 'inline' ? after.pooled - before.pooled : after.inline - before.inline;
+      expect(moved).toBe(3 + 3); // three mkdirs, three opens
+      expect(other).toBe(0);
+    });
+  }
 });
