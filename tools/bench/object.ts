@@ -22,7 +22,7 @@ import { execFile } from 'node:child_process';
 import { LeanGetPool, type ExpectedBody, type LeanReply } from './lean-get';
 import { cpuPerOpText, cpuSnapshot } from './object-cpu';
 import { summarize, MIB } from './stats';
-import { startObjectBenchCluster, type ObjectBenchCluster } from './object-cluster-process';
+import { startObjectBenchCluster, type BenchProcess, type ObjectBenchCluster } from './object-cluster-process';
 
 interface Options {
   seconds: number;
@@ -49,16 +49,19 @@ interface Options {
   diskProbe: number;
   /**
    * Seconds to wait after syncing the disk, before the cluster starts. ext4 without a journal
-   * (this machine's) skips inodes freed in the last 60 s (the inode table synced; 360 s if not)
-   * when it allocates new ones, scanning past them: right after an earlier run's cleanup, or a
-   * test run, file creations cost several times their steady cost (measured: back-to-back
-   * 4 KiB PUT runs fell from ~400/s to ~190-280/s). 65 by default, past that window.
+   * (this machine's) skips inodes freed in the last 60 s when it allocates new ones, scanning
+   * past them (kernel `recently_deleted`), and 360 s when their inode-table block is dirty, which
+   * it is again as soon as the new run creates files next to them. So right after an earlier
+   * run's cleanup, or a test run, file creations cost several times their steady cost.
+   * Measured: back-to-back 4 KiB PUT runs fell from ~400/s to ~190-280/s; with a 65 s settle they
+   * gave 307-392/s with 7-10% of all CPU in that scan, with 370 s 452/s and the scan gone.
+   * 370 by default, past the longer window.
    */
   settle: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { seconds: 10, smallConcurrency: 32, largeConcurrency: 4, largeObjects: 8, listingObjects: 100_000, hugeMiB: 1024, servers: 3, fsync: 1, warmup: 20, diskProbe: 1, settle: 65 };
+  const o: Options = { seconds: 10, smallConcurrency: 32, largeConcurrency: 4, largeObjects: 8, listingObjects: 100_000, hugeMiB: 1024, servers: 3, fsync: 1, warmup: 20, diskProbe: 1, settle: 370 };
   const keys: Record<string, keyof Options> = {
     '--seconds': 'seconds',
     '--small-concurrency': 'smallConcurrency',
@@ -213,23 +216,29 @@ async function main(): Promise<void> {
 
     // 4 KiB objects.
     const small = randomBytes(4096);
-    const warm = o.warmup > 0 ? await pool(o.smallConcurrency, o.warmup * 1000, 1_000_000, async (i) => expect(await swift.call('PUT', `/bench/warm-${i}`, small), [201], 'PUT 4 KiB')) : undefined;
+    const smallMd5 = createHash('md5').update(small).digest('hex');
+    const proxyUrl = new URL(cluster.proxyUrl);
+    const lean = new LeanGetPool(proxyUrl.hostname, Number(proxyUrl.port));
+    const putSmall = async (name: string): Promise<void> => {
+      const r = await lean.put(`/v1/${account}/bench/${name}`, { 'X-Auth-Token': token }, small);
+      if (r.status !== 201) throw new Error(`PUT 4 KiB: HTTP ${r.status} (${r.headers.get('x-trans-id') ?? 'no X-Trans-Id'})`);
+      if (r.headers.get('etag')?.replace(/"/g, '') !== smallMd5) throw new Error(`PUT 4 KiB: ETag ${String(r.headers.get('etag'))}, expected ${smallMd5}`);
+    };
+    const warm = o.warmup > 0 ? await pool(o.smallConcurrency, o.warmup * 1000, 1_000_000, (i) => putSmall(`warm-${i}`)) : undefined;
     if (warm) out(`(warm-up: ${warm.ops} PUTs in ${o.warmup} s, then ${o.warmup} s of GETs, not measured)`);
     let c0 = cpuSnapshot(pids);
-    const put = await pool(o.smallConcurrency, o.seconds * 1000, 1_000_000, async (i) => expect(await swift.call('PUT', `/bench/small-${i}`, small), [201], 'PUT 4 KiB'));
+    const put = await pool(o.smallConcurrency, o.seconds * 1000, 1_000_000, (i) => putSmall(`small-${i}`));
     const ps = summarize(put.latencies);
     out(`PUT 4 KiB, C=${o.smallConcurrency}: ${rate(put.ops, put.ms)} ops/s (${put.ops} in ${(put.ms / 1000).toFixed(1)} s; p50 ${ps.p50Ms.toFixed(1)} ms, p99 ${ps.p99Ms.toFixed(1)} ms)   target >= 500`);
     cpu(c0, put.ops);
-    const proxyUrl = new URL(cluster.proxyUrl);
-    const reader = new LeanGetPool(proxyUrl.hostname, Number(proxyUrl.port));
+    out(`  ${await creationsText(cluster.storage)}`);
     const readChecked = async (name: string, md5: string, body: ExpectedBody, what: string): Promise<void> => {
-      const r = await reader.get(`/v1/${account}/bench/${name}`, { 'X-Auth-Token': token }, body);
+      const r = await lean.get(`/v1/${account}/bench/${name}`, { 'X-Auth-Token': token }, body);
       if (r.status !== 200) throw new Error(`${what}: HTTP ${r.status}`);
       if (!r.matches) throw new Error(`${what}: wrong bytes (${wrongBytesText(r, body)}; ${r.headers.get('x-trans-id') ?? 'no X-Trans-Id'})`);
       const etag = r.headers.get('etag')?.replace(/"/g, '');
       if (etag !== md5) throw new Error(`${what}: wrong ETag ${String(etag)}, expected ${md5}`);
     };
-    const smallMd5 = createHash('md5').update(small).digest('hex');
     const smallBody: ExpectedBody = { pattern: small, length: small.length };
     if (warm) await pool(o.smallConcurrency, o.warmup * 1000, 1_000_000, (i) => readChecked(`warm-${i % warm.ops}`, smallMd5, smallBody, 'GET 4 KiB'));
     c0 = cpuSnapshot(pids);
@@ -329,13 +338,28 @@ async function main(): Promise<void> {
 
     const hwm = (pid: number): string => `${((readProcMemory(pid)?.hwmBytes ?? NaN) / MIB).toFixed(0)} MiB`;
     out(`peak RSS (VmHWM): proxy ${hwm(cluster.proxy.pid)}; storage ${cluster.storage.map((s) => hwm(s.pid)).join(', ')}`);
-    reader.close();
+    lean.close();
   } finally {
     await cluster.stop();
   }
   // After the cluster is gone, so nothing else competes for the disk (and its files' removal
   // cannot slow a phase above).
   if (o.diskProbe && o.fsync) diskCeilingText(await probeDisk(tmpdir()), 3).forEach(out);
+}
+
+/**
+ * Where the storage servers' inode creations ran so far (storage/diskfile/creation-gate.ts): a
+ * run whose creations went to the pool met a file system slow at creating inodes.
+ */
+async function creationsText(servers: readonly BenchProcess[]): Promise<string> {
+  const parts = await Promise.all(
+    servers.map(async (s, i) => {
+      const res = await fetch(`http://127.0.0.1:${String(s.ready.port)}/recon/stats`);
+      const c = ((await res.json()) as { creations?: { inline?: number; pooled?: number; slowSpells?: number; medianMicros?: number } }).creations ?? {};
+      return `s${i + 1} ${c.inline ?? '?'} inline / ${c.pooled ?? '?'} pooled, ${c.slowSpells ?? '?'} slow spells (median ${c.medianMicros?.toFixed(0) ?? '?'} us)`;
+    }),
+  );
+  return `inode creations since start: ${parts.join(', ')}`;
 }
 
 async function settleDisk(ms: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
@@ -147,6 +147,17 @@ describe('LeanGetConnection against a real HTTP server', () => {
 
   beforeAll(async () => {
     server = createServer((req, res) => {
+      if (req.method === 'PUT') {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const got = Buffer.concat(chunks);
+          if (req.url === '/refuse') return void res.writeHead(422, { 'Content-Length': 7 }).end('refused');
+          bodies.set(req.url ?? '', got);
+          res.writeHead(201, { 'Content-Length': 0, ETag: `"${createHash('md5').update(got).digest('hex')}"`, 'X-Length-Header': String(req.headers['content-length']) }).end();
+        });
+        return;
+      }
       const body = bodies.get(req.url ?? '');
       if (!body) {
         res.writeHead(404, { 'Content-Length': 9 }).end('not found');
@@ -233,6 +244,27 @@ describe('LeanGetConnection against a real HTTP server', () => {
       expect((await pool.get('/flip-0', {}, largeBody)).matches).toBe(false);
     } finally {
       pool.close();
+    }
+  });
+
+  test('PUTs whole bodies on the same keep-alive connection as GETs; a refusal shows as a status and a mismatch', async () => {
+    const conn = new LeanGetConnection('127.0.0.1', port);
+    try {
+      const body = randomBytes(4096);
+      const put = await conn.put('/put-1', { 'X-Tag': 'p' }, body);
+      expect([put.status, put.matches, put.bytes]).toEqual([201, true, 0]);
+      expect(put.headers.get('etag')).toBe(`"${createHash('md5').update(body).digest('hex')}"`);
+      expect(put.headers.get('x-length-header')).toBe('4096');
+      expect(bodies.get('/put-1')).toEqual(body);
+      // Still in step: the stored bytes come back on the same connection.
+      expect((await conn.get('/put-1', {}, { pattern: body, length: body.length })).matches).toBe(true);
+      const refused = await conn.put('/refuse', {}, Buffer.from('x'));
+      expect([refused.status, refused.matches, refused.bytes]).toEqual([422, false, 7]);
+      const empty = await conn.put('/put-empty', {}, Buffer.alloc(0));
+      expect([empty.status, empty.matches]).toEqual([201, true]);
+      expect(bodies.get('/put-empty')).toEqual(Buffer.alloc(0));
+    } finally {
+      conn.close();
     }
   });
 
