@@ -47,7 +47,10 @@ export interface CreationGateCounters {
 }
 
 export class CreationGate {
-  private readonly samples: number[] = [];
+  /** A ring of the latest `count` samples; `sorted` is scratch space for the median. */
+  private readonly samples: Float64Array;
+  private readonly sorted: Float64Array;
+  private count = 0;
   private next = 0;
   private median = 0;
   private pooledUntil = -Infinity;
@@ -62,6 +65,8 @@ export class CreationGate {
     if (!(opts.slowMicros > 0)) throw new RangeError(`slowMicros must be positive, got ${opts.slowMicros}`);
     if (!(opts.retryMs >= 0)) throw new RangeError(`retryMs must not be negative, got ${opts.retryMs}`);
     this.window = window;
+    this.samples = new Float64Array(window);
+    this.sorted = new Float64Array(window);
     this.now = opts.now ?? (() => performance.now());
     this.mode = opts.mode ?? 'auto';
   }
@@ -82,18 +87,20 @@ export class CreationGate {
 
   /** An inline creation took `micros`. */
   observe(micros: number): void {
-    if (this.samples.length < this.window) this.samples.push(micros);
-    else this.samples[this.next] = micros;
+    this.samples[this.next] = micros;
     this.next = (this.next + 1) % this.window;
-    if (this.samples.length < this.window) return;
-    const sorted = [...this.samples].sort((a, b) => a - b);
+    if (this.count < this.window) this.count++;
+    if (this.count < this.window) return;
+    // Typed arrays sort numerically, natively, in place: no allocation per creation.
+    this.sorted.set(this.samples);
+    this.sorted.sort();
     const mid = this.window >> 1;
-    this.median = this.window % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    this.median = this.window % 2 === 1 ? this.sorted[mid]! : (this.sorted[mid - 1]! + this.sorted[mid]!) / 2;
     if (this.median < this.opts.slowMicros || this.mode !== 'auto') return;
     this.stats.slowSpells++;
     this.pooledUntil = this.now() + this.opts.retryMs;
     // After the spell, a fresh window of inline creations decides again.
-    this.samples.length = 0;
+    this.count = 0;
     this.next = 0;
   }
 

@@ -2,11 +2,15 @@
  * Coalesces an object server's container row updates per container replica (target server,
  * device, partition, account, container).
  *
- * An update for a replica with nothing in flight is sent at once, alone, as before: an idle
- * server adds no latency. Updates that arrive while one is in flight wait for it and then leave
- * together, up to `maxBatch`, in one exchange (a `container-rows` batch, row-update.ts): under
- * load one HTTP exchange on each side carries many rows instead of one each, and the container
- * store already commits rows that arrive together in one LevelDB batch. Each caller still gets
+ * An update for a replica with nothing in flight leaves at the end of the event loop's current
+ * turn, with every other update for that replica made in the same turn (a lone one as a plain
+ * row update). The entries of one object batch (object-batch.ts) are made durable by one journal
+ * group and so finish together: their rows leave as one exchange, where sending the first at
+ * once made it a lone exchange of its own. An idle server adds no latency beyond the turn.
+ * Updates that arrive while an exchange is in flight wait for it and then leave together, up to
+ * `maxBatch`, in one exchange (a `container-rows` batch, row-update.ts): under load one HTTP
+ * exchange on each side carries many rows instead of one each, and the container store commits
+ * rows that arrive together in one LevelDB batch. Each caller still gets
  * its own row's status (0 when no answer came), so queueing a failed update for the updater
  * works as for a single one; updates waiting behind an exchange that got no answer fail with it.
  */
@@ -37,7 +41,7 @@ export function rowOf(u: PendingUpdate): RowUpdate {
 }
 
 export class RowBatcher {
-  /** Per replica with an exchange in flight: the updates waiting for the next one. */
+  /** Per replica with an exchange in flight or about to leave: the updates waiting for the next one. */
   private readonly waiting = new Map<string, Waiting[]>();
   private readonly stats = { updates: 0, exchanges: 0 };
 
@@ -59,8 +63,9 @@ export class RowBatcher {
         queue.push(item);
         return;
       }
-      this.waiting.set(key, []);
-      this.dispatch(key, [item]);
+      const turn = [item];
+      this.waiting.set(key, turn);
+      setImmediate(() => this.dispatch(key, turn.splice(0, this.maxBatch)));
     });
   }
 

@@ -65,8 +65,19 @@ describe('directories created by a concurrent change', () => {
     const partitionDir = a.partitionDir;
     const asked: string[] = [];
     const sync = dirSyncer.sync.bind(dirSyncer);
-    jest.spyOn(dirSyncer, 'sync').mockImplementation((dir: string) => {
+    // The partition's sync is held until both PUTs asked for it (or 300 ms passed: then the
+    // count below fails): otherwise the suffix's creator could finish its sync and mark the
+    // suffix durable before the other one looks, and that one would rightly not ask.
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+      setTimeout(r, 300);
+    });
+    jest.spyOn(dirSyncer, 'sync').mockImplementation(async (dir: string) => {
       asked.push(dir);
+      if (dir !== partitionDir) return sync(dir);
+      if (asked.filter((d) => d === partitionDir).length >= 2) release();
+      await held;
       return sync(dir);
     });
     await Promise.all([put(a, '1700000002.00000', 'one'), put(b, '1700000002.00000', 'two')]);
