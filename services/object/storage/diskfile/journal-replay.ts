@@ -10,16 +10,16 @@
  * - its file is missing and its directory holds nothing newer that supersedes it: written;
  * - its file is missing and something newer supersedes it (a later PUT or DELETE, by the same
  *   last-writer-wins rule as classifyFiles): skipped, as the change that removed it would have.
- * Every write is durable (file, rename, directories) and marks the suffix changed, so the
- * replicator compares it again. A file found intact marks its suffix too: the mark appended
- * before its rename was not synced and may be what the crash lost. And an intact file may be
- * intact only in the page cache (the process crashed, not the machine): so the whole device's
- * file system is synced (syncfs, as a checkpoint does) before the segments are deleted.
+ * Every write marks the suffix changed, so the replicator compares it again; a file found
+ * intact marks its suffix too (the mark appended before its rename was not synced and may be
+ * what the crash lost). Writes are not synced one by one: an intact file may be intact only in
+ * the page cache anyway (the process crashed, not the machine), so the whole device's file system
+ * is synced once (syncfs, as a checkpoint does) before the segments are deleted.
  * Replaying twice is harmless.
  */
 import { readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import { fsyncDir, fsyncDirs, makeDirs, parentsOf, markSynced, writeNewFile } from './durable-fs';
+import { fsyncDir, makeDirs, markSynced, writeNewFile } from './durable-fs';
 import { decodeRecords, recordPartition, type DecodedRecord } from './journal-record';
 import { JOURNAL_DIR, listSegments } from './intent-journal';
 import { classifyFiles } from './ondisk-files';
@@ -76,12 +76,14 @@ function sameContent(file: string, body: Buffer): boolean {
 
 type Outcome = 'restored' | 'unchanged' | 'superseded';
 
-function applyRecord(deviceDir: string, rec: DecodedRecord, hooks: ReplayHooks): Promise<Outcome> {
+/** `created`: collects the directories made, durable only after the replay's file-system sync. */
+function applyRecord(deviceDir: string, rec: DecodedRecord, hooks: ReplayHooks, created: string[]): Promise<Outcome> {
   const dir = path.join(deviceDir, rec.dir);
-  return hooks.lock ? hooks.lock(dir, () => applyLocked(deviceDir, dir, rec, hooks)) : applyLocked(deviceDir, dir, rec, hooks);
+  const apply = (): Promise<Outcome> => applyLocked(deviceDir, dir, rec, hooks, created);
+  return hooks.lock ? hooks.lock(dir, apply) : apply();
 }
 
-async function applyLocked(deviceDir: string, dir: string, rec: DecodedRecord, hooks: ReplayHooks): Promise<Outcome> {
+async function applyLocked(deviceDir: string, dir: string, rec: DecodedRecord, hooks: ReplayHooks, created: string[]): Promise<Outcome> {
   const names = listOrMissing(dir);
   if (names?.includes(rec.name)) {
     if (sameContent(path.join(dir, rec.name), rec.body)) {
@@ -92,14 +94,13 @@ async function applyLocked(deviceDir: string, dir: string, rec: DecodedRecord, h
   } else if (classifyFiles([...(names ?? []), rec.name]).obsolete.includes(rec.name)) {
     return 'superseded';
   }
-  const created = names === undefined ? await makeDirs(dir, deviceDir) : [];
+  if (names === undefined) created.push(...(await makeDirs(dir, deviceDir)));
   const tmpDir = path.join(deviceDir, TMP_DIR);
   markSynced(await makeDirs(tmpDir, deviceDir));
   const tmp = path.join(tmpDir, hooks.newId());
-  await writeNewFile(tmp, rec.body, true);
+  // Unsynced: the file-system sync before the segments go makes it and its directories durable.
+  await writeNewFile(tmp, rec.body, false);
   renameSync(tmp, path.join(dir, rec.name));
-  await fsyncDirs([dir, ...parentsOf(created)]);
-  markSynced(created);
   const { partition, suffix } = recordPartition(rec.dir);
   await hooks.invalidate(partition, suffix);
   return 'restored';
@@ -110,6 +111,7 @@ export async function replayJournal(deviceDir: string, hooks: ReplayHooks): Prom
   const report: ReplayReport = { segments: 0, records: 0, restored: 0, unchanged: 0, superseded: 0, torn: 0, lastSeq: 0 };
   const journalDir = path.join(deviceDir, JOURNAL_DIR);
   const segments = listSegments(journalDir);
+  const created: string[] = [];
   for (const seg of segments) {
     report.segments++;
     report.lastSeq = seg.seq;
@@ -117,12 +119,14 @@ export async function replayJournal(deviceDir: string, hooks: ReplayHooks): Prom
     if (decoded.problem) report.torn++;
     for (const rec of decoded.records) {
       report.records++;
-      report[await applyRecord(deviceDir, rec, hooks)]++;
+      report[await applyRecord(deviceDir, rec, hooks, created)]++;
     }
   }
   if (segments.length === 0) return report;
-  // Only once every record is durable in its place: the intact ones and the marks included.
+  // Only once every record is durable in its place: the rewritten files, the intact ones, the
+  // directories made for them and the marks, all by one sync.
   if (report.records > 0) await (hooks.syncFilesystem ?? syncFilesystem)(deviceDir);
+  markSynced(created);
   for (const seg of segments) {
     try {
       unlinkSync(seg.file);
